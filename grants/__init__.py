@@ -1,0 +1,145 @@
+"""Parcours QPV: the FSE+ call-for-projects application of DREETS Hauts-de-France."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from . import config as config_module
+from .extensions import csrf, db, limiter, login_manager
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Application factory; ``config`` overrides the environment (tests use it)."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+        instance_path=str(config_module.INSTANCE_DIR),
+    )
+    app.config.update(config_module.from_environment())
+    if config:
+        app.config.update(config)
+    # Flask-WTF's i18n needs Flask-Babel; our forms set WTForms' French locale themselves.
+    app.config.setdefault("WTF_I18N_ENABLED", False)
+
+    if app.config["DATABASE_URL"].startswith("sqlite:///"):
+        Path(app.config["DATABASE_URL"].removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+    Path(app.config["GRANTS_STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+
+    from . import formatting, security  # noqa: F401  (registers the user loader)
+
+    formatting.register(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_security_headers(app)
+    _register_template_globals(app)
+
+    from .cli import grants_cli
+
+    app.cli.add_command(grants_cli)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from .admin import bp as admin_bp
+    from .auth import bp as auth_bp
+    from .main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    messages = {
+        400: ("Requête invalide", "La requête n'a pas pu être traitée."),
+        403: ("Accès refusé", "Vous n'avez pas les droits nécessaires pour accéder à cette page."),
+        404: ("Page non trouvée", "La page que vous cherchez est introuvable ou n'existe plus."),
+        405: ("Méthode non autorisée", "Cette action n'est pas possible sur cette page."),
+        409: ("Conflit", "Les données ont été modifiées entre-temps. Rechargez la page."),
+        413: ("Fichier trop volumineux", "Le fichier ou le formulaire envoyé dépasse la taille autorisée."),
+        429: (
+            "Trop de tentatives",
+            "Trop de tentatives en peu de temps. Patientez une minute avant de réessayer.",
+        ),
+        500: (
+            "Erreur inattendue",
+            "Une erreur est survenue de notre côté. Rien de ce que vous avez enregistré avant "
+            "n'est perdu ; réessayez dans quelques instants.",
+        ),
+    }
+
+    def render_error(code: int, detail: str | None = None) -> tuple[str, int]:
+        title, text = messages.get(code, messages[500])
+        return render_template("errors/error.html", code=code, title=title, text=detail or text), code
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> tuple[str, int]:
+        return render_error(
+            400,
+            "Le formulaire a expiré ou n'a pas été envoyé depuis cette application (jeton de "
+            "sécurité absent ou invalide). Revenez en arrière, rechargez la page et recommencez.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        if exc.code is None or exc.code < 400:
+            return exc
+        return render_error(exc.code)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc: Exception) -> tuple[str, int]:
+        app.logger.exception("Unhandled error on %s", request.path)
+        db.session.rollback()
+        return render_error(500)
+
+
+def _register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response):  # type: ignore[no-untyped-def]
+        nonce = g.get("csp_nonce", "")
+        script_src = f"'self' 'nonce-{nonce}'" if nonce else "'self'"
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; "
+            f"script-src {script_src}; "
+            "style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; font-src 'self'; "
+            "connect-src 'self'; object-src 'none'; base-uri 'self'; "
+            "form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config["ENV_NAME"] == "production":
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
+            )
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def _register_template_globals(app: Flask) -> None:
+    from .models import Role
+    from .security import csp_nonce
+
+    app.jinja_env.globals.update(csp_nonce=csp_nonce, Role=Role)

@@ -1,0 +1,166 @@
+"""Login, logout, registration of applicants, password change and reset."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from ..extensions import db, limiter
+from ..forms.auth import (
+    ChangePasswordForm,
+    ForgotPasswordForm,
+    LoginForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
+from ..mail import send_email
+from ..models import StructureKind
+from ..operations import accounts
+from ..security import login_required_any, public, verify_password
+from . import bp
+
+GENERIC_LOGIN_ERROR = "Adresse électronique ou mot de passe incorrect, ou compte temporairement bloqué."
+
+
+def _login_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site relative paths are followed after login (no open redirect)."""
+    if not target:
+        return url_for("main.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("main.index")
+    return target
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@public
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        db.session.commit()
+        if user is None:
+            flash(GENERIC_LOGIN_ERROR, "error")
+            return render_template("auth/login.html", form=form), 200
+        session.clear()  # a fresh session at login (no fixation)
+        login_user(user)
+        flash(f"Bienvenue, {user.full_name}.", "success")
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/deconnexion", methods=["POST"])
+@login_required_any
+def logout() -> Response:
+    accounts.logout(current_user._get_current_object())
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("Vous êtes déconnecté(e).", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/inscription", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@public
+def register() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.register_applicant(
+                email=form.email.data,
+                full_name=form.full_name.data,
+                password=form.password.data,
+                siret=form.siret.data,
+                structure_name=form.structure_name.data,
+                structure_kind=StructureKind(form.structure_kind.data),
+            )
+        except accounts.AccountError as exc:
+            form.email.errors.append(str(exc))
+            return render_template("auth/register.html", form=form)
+        db.session.commit()
+        session.clear()
+        login_user(user)
+        flash(
+            f"Votre compte est créé et rattaché à la structure « {user.structure.name} ».",
+            "success",
+        )
+        return redirect(url_for("main.index"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@public
+def forgot_password() -> str | Response:
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = accounts.find_user(form.email.data)
+        if user is not None and user.is_active:
+            token = accounts.make_reset_token(user)
+            send_email(
+                user.email,
+                "Réinitialisation de votre mot de passe",
+                "email/password_reset.txt",
+                user=user,
+                link=url_for("auth.reset_password", token=token, _external=True),
+                minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
+            )
+        # Same answer whether the address exists or not (no account enumeration).
+        flash(
+            "Si un compte correspond à cette adresse, un lien de réinitialisation vient d'y "
+            "être envoyé. Il est valable une heure.",
+            "info",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/forgot_password.html", form=form)
+
+
+@bp.route("/reinitialiser/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@public
+def reset_password(token: str) -> str | Response:
+    user = accounts.user_for_reset_token(token)
+    if user is None:
+        flash("Ce lien de réinitialisation est invalide ou a expiré. Demandez-en un nouveau.", "error")
+        return redirect(url_for("auth.forgot_password"))
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        accounts.change_password(user, form.password.data)
+        db.session.commit()
+        logout_user()
+        session.clear()
+        flash("Votre mot de passe est modifié. Connectez-vous avec le nouveau.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_password.html", form=form)
+
+
+@bp.route("/mot-de-passe", methods=["GET", "POST"])
+@login_required_any
+def change_password() -> str | Response:
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if not verify_password(user, form.current_password.data):
+            form.current_password.errors.append("Mot de passe actuel incorrect.")
+            return render_template("auth/change_password.html", form=form)
+        accounts.change_password(user, form.password.data)
+        db.session.commit()
+        # The token rotated: log in again on this browser only.
+        session.clear()
+        login_user(user)
+        flash("Votre mot de passe est modifié. Vos autres sessions sont fermées.", "success")
+        return redirect(url_for("main.index"))
+    return render_template("auth/change_password.html", form=form)

@@ -1,0 +1,185 @@
+"""The ``flask --app wsgi grants …`` command group."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .extensions import db
+from .models import Role
+
+grants_cli = click.Group("grants", help="Parcours QPV : administration en ligne de commande.")
+
+
+def _fail(message: str) -> None:
+    click.echo(f"Erreur : {message}", err=True)
+    sys.exit(2)
+
+
+# Database ---------------------------------------------------------------------------
+
+db_cli = click.Group("db", help="Schéma de la base (migrations Alembic).")
+grants_cli.add_command(db_cli)
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+@with_appcontext
+def db_upgrade(revision: str) -> None:
+    """Met le schéma à jour jusqu'à REVISION (par défaut : head)."""
+    from .migrate import upgrade
+
+    upgrade(current_app.config["DATABASE_URL"], revision)
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+@with_appcontext
+def db_downgrade(revision: str) -> None:
+    """Revient à REVISION (« base » : base vide)."""
+    from .migrate import downgrade
+
+    downgrade(current_app.config["DATABASE_URL"], revision)
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+@with_appcontext
+def db_revision(message: str) -> None:
+    """Crée une migration à partir des différences entre modèles et base (développeurs)."""
+    from alembic import command
+
+    from .migrate import alembic_config
+
+    command.revision(
+        alembic_config(current_app.config["DATABASE_URL"]), message=message, autogenerate=True
+    )
+
+
+# Accounts ---------------------------------------------------------------------------
+
+
+@grants_cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True, help="Prénom et nom.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--siret", help="SIRET de la structure (rôle applicant uniquement ; elle doit exister).")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def create_user_command(email: str, full_name: str, role: str, siret: str | None, password: str) -> None:
+    """Crée un compte (agent DREETS, membre du comité, administrateur ou porteur)."""
+    from .operations.accounts import AccountError, create_user, find_structure_by_siret
+    from .security import password_problem
+
+    problem = password_problem(password)
+    if problem:
+        _fail(problem)
+    structure = None
+    if role == Role.applicant.value:
+        if not siret:
+            _fail("un compte porteur doit être rattaché à une structure : indiquez --siret.")
+        structure = find_structure_by_siret("".join(c for c in siret if c.isdigit()))
+        if structure is None:
+            _fail(f"aucune structure n'a le SIRET {siret}.")
+    elif siret:
+        _fail("--siret ne s'emploie qu'avec --role applicant.")
+    try:
+        user = create_user(
+            email=email, full_name=full_name, role=Role(role), password=password, structure=structure
+        )
+    except AccountError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    click.echo(f"Compte créé : {user.email} ({user.role.title}).")
+
+
+# Demo data ----------------------------------------------------------------------------
+
+
+@grants_cli.command("demo-data")
+@click.option("--allow-production", is_flag=True, help="Autorise les comptes de démonstration en production.")
+@with_appcontext
+def demo_data_command(allow_production: bool) -> None:
+    """Charge les données de démonstration (sans effet si elles sont déjà là)."""
+    from .demo import DEMO_ACCOUNTS, DemoDataError, load_demo_data
+
+    if current_app.config["ENV_NAME"] == "production" and not allow_production:
+        _fail("données de démonstration refusées en production (mots de passe publics).")
+    try:
+        created = load_demo_data()
+    except DemoDataError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    click.echo("Données de démonstration chargées." if created else "Données de démonstration déjà présentes.")
+    click.echo("Comptes de démonstration (adresse / mot de passe) :")
+    for account in DEMO_ACCOUNTS:
+        click.echo(f"  {account['role_title']:<38} {account['email']:<40} {account['password']}")
+
+
+# QPV reference lists ----------------------------------------------------------------------
+
+qpv_cli = click.Group("qpv", help="Listes de référence des quartiers prioritaires (QPV).")
+grants_cli.add_command(qpv_cli)
+
+
+@qpv_cli.command("import")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--official", is_flag=True, help="Télécharge la liste officielle 2024 (data.gouv.fr).")
+@click.option("--name", default=None, help="Nom de la liste (par défaut : d'après le fichier).")
+@click.option("--version-date", type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"]), default=None,
+              help="Date de version de la liste (par défaut : aujourd'hui).")
+@click.option("--departements", default="", help="Ne garder que ces départements, ex. 02,59,60,62,80.")
+@with_appcontext
+def qpv_import_command(file: Path | None, official: bool, name: str | None, version_date, departements: str) -> None:
+    """Importe une liste de QPV : CSV officiel ANCT (« ; ») ou CSV normalisé (« , »)."""
+    from .operations.qpv import import_qpv_list
+    from .qpv_reference import (
+        OFFICIAL_2024_URL,
+        QpvFileError,
+        default_list_name,
+        download_official_list,
+        parse_qpv_csv,
+    )
+
+    if bool(file) == official:
+        _fail("indiquez soit un FICHIER, soit --official.")
+    try:
+        if official:
+            raw, source = download_official_list(OFFICIAL_2024_URL), OFFICIAL_2024_URL
+        else:
+            if not file.is_file():
+                _fail(f"fichier introuvable : {file}")
+            raw, source = file.read_bytes(), file.name
+        keep = tuple(d.strip() for d in departements.split(",") if d.strip()) or None
+        parsed = parse_qpv_csv(raw, keep)
+        qpv_list = import_qpv_list(
+            parsed,
+            name=name or default_list_name(parsed),
+            version_date=version_date.date() if version_date else date.today(),
+            source=source,
+        )
+    except QpvFileError as exc:
+        _fail(str(exc))
+    db.session.commit()
+    communes = len({c.insee for q in qpv_list.qpvs for c in q.communes})
+    click.echo(f"Liste « {qpv_list.label} » importée : {len(parsed)} QPV, {communes} communes.")
+
+
+# Finance ------------------------------------------------------------------------------
+
+finance_cli = click.Group("finance", help="Calculs de cofinancement FSE+.")
+grants_cli.add_command(finance_cli)
+
+
+@finance_cli.command("simulate")
+@click.argument("input_file")
+def finance_simulate(input_file: str) -> None:
+    """Calcule le plan de financement d'un fichier JSON (« - » : entrée standard)."""
+    from .finance.simulator import run
+
+    sys.exit(run(input_file, sys.stdin, sys.stdout, sys.stderr))

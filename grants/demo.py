@@ -1,0 +1,210 @@
+"""Demo data: the reference call, three fictitious structures, one account per role."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from flask import current_app
+from sqlalchemy import select
+
+from .extensions import db
+from .geography import commune
+from .models import (
+    DEFAULT_ADMISSIBILITY_CRITERIA,
+    DEFAULT_REQUIRED_ATTACHMENTS,
+    Call,
+    QpvList,
+    Role,
+    Structure,
+    StructureKind,
+    User,
+    utcnow,
+)
+from .operations.accounts import create_user
+from .operations.calls import create_call
+from .operations.qpv import import_qpv_list
+from .qpv_reference import (
+    OFFICIAL_2024_URL,
+    QpvFileError,
+    default_list_name,
+    default_qpv_file,
+    download_official_list,
+    parse_qpv_csv,
+)
+from .formatting import PARIS
+
+
+class DemoDataError(RuntimeError):
+    pass
+
+
+REFERENCE_PROGRAMME = (
+    "Appel à projets FSE+ « Renforcement des parcours d'accompagnement des jeunes vivant dans "
+    "les quartiers prioritaires de la politique de la ville (QPV) ».\n\n"
+    "Il répond à la priorité 2 du programme national FSE+ 2021-2027 (jeunes), objectif "
+    "spécifique A (repérage précoce), en complément du contrat d'engagement jeune (CEJ). "
+    "Deux volets sont financés : le repérage (« aller vers » les jeunes inconnus du service "
+    "public de l'emploi) et la sortie vers l'emploi et sa sécurisation.\n\n"
+    "Enveloppe : 4 000 000 € de FSE+. Taux d'intervention : 60 %. Chaque structure répond "
+    "seule (pas de consortium). Le FSE+ ne finance pas l'investissement."
+)
+
+# Fictitious structures (SIREN 9001…/9002…/9003… with valid check digits), one per département.
+DEMO_STRUCTURES = [
+    {
+        "name": "Mission locale fictive du Valenciennois (démo)",
+        "siret": "90010000900019",
+        "kind": StructureKind.mission_locale,
+        "legal_form": "Association loi 1901",
+        "address": "1 rue de l'Exemple",
+        "postal_code": "59300",
+        "commune_insee": "59606",
+        "legal_rep_name": "Claire Exemple",
+        "legal_rep_title": "Présidente",
+        "contact_name": "Karim Démo",
+        "contact_email": "contact@ml-valenciennois.demo",
+    },
+    {
+        "name": "Mission locale fictive du Grand Amiénois (démo)",
+        "siret": "90020000700012",
+        "kind": StructureKind.mission_locale,
+        "legal_form": "Association loi 1901",
+        "address": "2 place de l'Essai",
+        "postal_code": "80000",
+        "commune_insee": "80021",
+        "legal_rep_name": "Paul Fictif",
+        "legal_rep_title": "Président",
+        "contact_name": "Inès Test",
+        "contact_email": "contact@ml-amienois.demo",
+    },
+    {
+        "name": "PLIE fictif du Beauvaisis (démo)",
+        "siret": "90030000500015",
+        "kind": StructureKind.plie,
+        "legal_form": "Groupement d'intérêt public",
+        "address": "3 avenue du Prototype",
+        "postal_code": "60000",
+        "commune_insee": "60057",
+        "legal_rep_name": "Sophie Maquette",
+        "legal_rep_title": "Directrice",
+        "contact_name": "Luc Essai",
+        "contact_email": "contact@plie-beauvaisis.demo",
+    },
+]
+
+DEMO_ACCOUNTS = [
+    {"email": "admin@dreets-hdf.demo", "password": "Demo-Admin-2026!", "role": Role.admin,
+     "name": "Alice Administratrice", "role_title": "Administrateur"},
+    {"email": "instructeur@dreets-hdf.demo", "password": "Demo-Instructeur-2026!", "role": Role.officer,
+     "name": "Olivier Instructeur", "role_title": "Gestionnaire FSE+ (DREETS)"},
+    {"email": "comite@prefecture-hdf.demo", "password": "Demo-Comite-2026!", "role": Role.committee,
+     "name": "Camille Comité", "role_title": "Membre du comité"},
+    {"email": "porteur@ml-valenciennois.demo", "password": "Demo-Porteur-2026!", "role": Role.applicant,
+     "name": "Karim Démo", "role_title": "Porteur (Mission locale, Nord)", "siret": "90010000900019"},
+    {"email": "porteur@ml-amienois.demo", "password": "Demo-Porteur2-2026!", "role": Role.applicant,
+     "name": "Inès Test", "role_title": "Porteur (Mission locale, Somme)", "siret": "90020000700012"},
+]
+
+# Only the money and rates the reference call gives; the CEJ forfait is an example value
+# (the slide leaves it blank): DESIGN.md §5.
+REFERENCE_FINANCE = {
+    "envelope": Decimal("4000000.00"),
+    "fse_rate": Decimal("0.60"),
+    "cej_forfait_per_youth": Decimal("1600.00"),
+    "share_reperage": Decimal("0.40"),
+    "share_sortie_emploi": Decimal("0.40"),
+    "flat_rate_other_costs": Decimal("0.40"),
+}
+
+
+def _paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=PARIS)
+
+
+def _load_qpv_list() -> QpvList:
+    existing = db.session.scalar(select(QpvList).order_by(QpvList.id))
+    if existing is not None:
+        return existing
+    path = default_qpv_file(current_app.config.get("GRANTS_QPV_FILE"))
+    try:
+        if path is not None:
+            if not path.is_file():
+                raise DemoDataError(f"GRANTS_QPV_FILE désigne un fichier introuvable : {path}")
+            raw, source = path.read_bytes(), path.name
+            version = date(2024, 1, 1)
+        else:
+            raw, source = download_official_list(), OFFICIAL_2024_URL
+            version = date.today()
+        parsed = parse_qpv_csv(raw, ("02", "59", "60", "62", "80"))
+    except QpvFileError as exc:
+        raise DemoDataError(str(exc)) from exc
+    return import_qpv_list(parsed, name=default_list_name(parsed), version_date=version, source=source)
+
+
+def load_demo_data() -> bool:
+    """Create what is missing; returns False when everything was already there."""
+    if db.session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0]["email"])):
+        return False
+    qpv_list = _load_qpv_list()
+
+    structures: dict[str, Structure] = {}
+    for spec in DEMO_STRUCTURES:
+        structure = db.session.scalar(select(Structure).where(Structure.siret == spec["siret"]))
+        if structure is None:
+            place = commune(spec["commune_insee"])
+            structure = Structure(
+                **spec,
+                commune_name=place.name if place else "",
+                departement=place.departement if place else "",
+            )
+            db.session.add(structure)
+        structures[spec["siret"]] = structure
+    db.session.flush()
+
+    for account in DEMO_ACCOUNTS:
+        create_user(
+            email=account["email"],
+            full_name=account["name"],
+            role=account["role"],
+            password=account["password"],
+            structure=structures.get(account.get("siret", "")),
+        )
+
+    common = {
+        **REFERENCE_FINANCE,
+        "required_attachments": DEFAULT_REQUIRED_ATTACHMENTS,
+        "admissibility_criteria": DEFAULT_ADMISSIBILITY_CRITERIA,
+        "qpv_list_id": qpv_list.id,
+    }
+    if db.session.scalar(select(Call).where(Call.code == "AAP-QPV-2023")) is None:
+        # The reference call of DESIGN.md §1, with its real (past) calendar.
+        create_call(
+            {
+                **common,
+                "code": "AAP-QPV-2023",
+                "title": "Renforcement des parcours d'accompagnement des jeunes vivant dans les QPV",
+                "programme": REFERENCE_PROGRAMME,
+                "opens_at": _paris(2022, 11, 25, 0, 0),
+                "closes_at": _paris(2023, 3, 26, 23, 59),
+            },
+            None,
+        )
+    if db.session.scalar(select(Call).where(Call.code == "AAP-QPV-DEMO")) is None:
+        # Same rules, open now, so the demo can be walked through end to end.
+        today = utcnow().astimezone(PARIS).date()
+        closing = today + timedelta(days=120)
+        create_call(
+            {
+                **common,
+                "code": "AAP-QPV-DEMO",
+                "title": "Renforcement des parcours des jeunes des QPV — édition de démonstration",
+                "programme": REFERENCE_PROGRAMME,
+                "opens_at": _paris(today.year, today.month, today.day) - timedelta(days=30),
+                "closes_at": _paris(closing.year, closing.month, closing.day, 23, 59),
+            },
+            None,
+        )
+    db.session.flush()
+    return True
+

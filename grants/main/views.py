@@ -1,0 +1,59 @@
+"""Home page of each role, and the health check."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import func, select, text
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..models import Call, QpvList, Role, User, utcnow
+from ..security import login_required_any, public
+from . import bp
+
+
+@bp.route("/")
+@public
+def index() -> str | Response:
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return home()
+
+
+@login_required_any
+def home() -> str:
+    now = utcnow()
+    calls = db.session.scalars(select(Call).order_by(Call.closes_at.desc())).all()
+    user = current_user
+    if user.role is Role.applicant:
+        open_calls = [c for c in calls if c.is_open(now)]
+        return render_template(
+            "main/home_applicant.html", structure=user.structure, open_calls=open_calls, now=now
+        )
+    if user.role is Role.committee:
+        return render_template("main/home_committee.html")
+    context = {"calls": calls, "now": now}
+    if user.role is Role.admin:
+        context["user_count"] = db.session.scalar(select(func.count(User.id)))
+        context["qpv_lists"] = db.session.scalars(select(QpvList).order_by(QpvList.id)).all()
+    return render_template(f"main/home_{user.role.value}.html", **context)
+
+
+@bp.route("/sante")
+@public
+def health() -> tuple[dict[str, str], int]:
+    db.session.execute(text("SELECT 1"))
+    return {"status": "ok"}, 200
+
+
+@bp.route("/accessibilite")
+@public
+def accessibility() -> str:
+    return render_template("main/accessibility.html")
+
+
+@bp.route("/mentions-legales")
+@public
+def legal() -> str:
+    return render_template("main/legal.html")

@@ -1,0 +1,168 @@
+"""The `flask --app wsgi grants …` commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from grants.models import Call, Qpv, QpvCommune, QpvList, Role, User
+
+SHARED_QPV = Path(__file__).resolve().parents[3] / "shared" / "data" / "qpv_hdf_2024.csv"
+
+
+@pytest.fixture
+def runner(app, db):
+    return app.test_cli_runner()
+
+
+def test_create_user(runner, db):
+    result = runner.invoke(
+        args=["grants", "create-user", "--email", "Agent@DREETS.gouv.fr", "--name", "Agnès Agent",
+              "--role", "officer", "--password", "un-mot-de-passe-solide"]
+    )
+    assert result.exit_code == 0, result.output
+    user = db.session.scalar(select(User).where(User.email == "agent@dreets.gouv.fr"))
+    assert user.role is Role.officer
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--role", "officer", "--password", "court"], "au moins 12 caractères"),
+        (["--role", "applicant", "--password", "un-mot-de-passe-solide"], "indiquez --siret"),
+        (["--role", "applicant", "--siret", "90010000900019", "--password", "un-mot-de-passe-solide"], "aucune structure"),
+        (["--role", "officer", "--siret", "90010000900019", "--password", "un-mot-de-passe-solide"], "ne s'emploie qu'avec"),
+    ],
+)
+def test_create_user_refusals(runner, extra, message):
+    result = runner.invoke(args=["grants", "create-user", "--email", "a@exemple.fr", "--name", "A", *extra])
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_create_applicant_user_for_existing_structure(runner, db, make_structure):
+    structure = make_structure()
+    result = runner.invoke(
+        args=["grants", "create-user", "--email", "b@exemple.fr", "--name", "B", "--role", "applicant",
+              "--siret", structure.siret, "--password", "un-mot-de-passe-solide"]
+    )
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User).where(User.email == "b@exemple.fr")).structure_id == structure.id
+
+
+def test_demo_data_is_idempotent_and_prints_logins(runner, db):
+    first = runner.invoke(args=["grants", "demo-data"])
+    assert first.exit_code == 0, first.output
+    assert "Données de démonstration chargées." in first.output
+    assert "admin@dreets-hdf.demo" in first.output and "Demo-Admin-2026!" in first.output
+    counts = (
+        db.session.scalar(select(func.count(User.id))),
+        db.session.scalar(select(func.count(Call.id))),
+        db.session.scalar(select(func.count(Qpv.id))),
+    )
+    second = runner.invoke(args=["grants", "demo-data"])
+    assert second.exit_code == 0
+    assert "déjà présentes" in second.output
+    assert counts == (
+        db.session.scalar(select(func.count(User.id))),
+        db.session.scalar(select(func.count(Call.id))),
+        db.session.scalar(select(func.count(Qpv.id))),
+    )
+    assert counts[0] == 5 and counts[1] == 2
+    reference = db.session.scalar(select(Call).where(Call.code == "AAP-QPV-2023"))
+    assert str(reference.envelope) == "4000000.00"
+    assert str(reference.fse_rate) == "0.60"
+    assert reference.qpv_list.geography_year == 2024
+    structures = {u.structure.departement for u in db.session.scalars(select(User).where(User.role == Role.applicant))}
+    assert structures == {"59", "80"}
+
+
+def test_demo_data_is_refused_in_production(runner, app):
+    app.config["ENV_NAME"] = "production"
+    try:
+        result = runner.invoke(args=["grants", "demo-data"])
+    finally:
+        app.config["ENV_NAME"] = "development"
+    assert result.exit_code == 2
+    assert "refusées en production" in result.output
+
+
+def test_import_shared_hauts_de_france_list(runner, db):
+    if not SHARED_QPV.is_file():
+        pytest.skip(f"reference file {SHARED_QPV} absent (it lives in shared/data beside the checkout)")
+    result = runner.invoke(args=["grants", "qpv", "import", str(SHARED_QPV), "--version-date", "2024-01-01"])
+    assert result.exit_code == 0, result.output
+    assert "204 QPV, 161 communes" in result.output
+    qpv_list = db.session.scalar(select(QpvList))
+    assert qpv_list.geography_year == 2024
+    assert qpv_list.name == "QPV Hauts-de-France — géographie 2024"
+    pairs = db.session.scalar(select(func.count(QpvCommune.id)))
+    assert pairs == 286
+    secteur_sud = db.session.scalar(select(Qpv).where(Qpv.code == "QN05972M"))
+    assert {c.name for c in secteur_sud.communes} == {"Faches-Thumesnil", "Lezennes", "Lille", "Loos"}
+
+
+OFFICIAL = (
+    "code_qp;lib_qp;insee_com;lib_com;siren_epci\n"
+    'QN05972M;Secteur Sud;"59220;59339;59350;59360";"Faches-Thumesnil;Lezennes;Lille;Loos";200093201\n'
+    "QN08001M;Étouvie;80021;Amiens;248000531\n"
+    "QN07501M;Quartier parisien;75056;Paris;200054781\n"
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "cp1252"])
+def test_import_official_anct_format_with_multi_commune_cells(runner, db, tmp_path, encoding):
+    path = tmp_path / "listeqp2024-cog2024.csv"
+    path.write_bytes(OFFICIAL.encode(encoding))
+    result = runner.invoke(
+        args=["grants", "qpv", "import", str(path), "--departements", "02,59,60,62,80", "--version-date", "16/01/2026"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 QPV, 5 communes" in result.output
+    secteur_sud = db.session.scalar(select(Qpv).where(Qpv.code == "QN05972M"))
+    assert [(c.insee, c.name) for c in secteur_sud.communes] == [
+        ("59220", "Faches-Thumesnil"), ("59339", "Lezennes"), ("59350", "Lille"), ("59360", "Loos"),
+    ]
+    assert db.session.scalar(select(Qpv).where(Qpv.code == "QN08001M")).name == "Étouvie"
+    assert db.session.scalar(select(Qpv).where(Qpv.code == "QN07501M")) is None
+    # The same list twice is refused, nothing duplicated.
+    again = runner.invoke(args=["grants", "qpv", "import", str(path), "--departements", "02,59,60,62,80", "--version-date", "16/01/2026"])
+    assert again.exit_code == 2
+    assert "déjà chargée" in again.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("a,b,c\n1,2,3\n", "En-tête non reconnu"),
+        ("code_qp,nom_qp,insee_com,lib_com,dep\nXX1,Nom,59350,Lille,59\n", "code QPV « XX1 » invalide"),
+        ("code_qp,nom_qp,insee_com,lib_com,dep\nQN05901M,Nom,5935,Lille,59\n", "code commune « 5935 » invalide"),
+        ("code_qp,nom_qp,insee_com,lib_com,dep\nQN05901M,,59350,Lille,59\n", "nom du QPV QN05901M manquant"),
+        ("code_qp,nom_qp,insee_com,lib_com,dep\n", "Aucun QPV"),
+    ],
+)
+def test_import_bad_files_exit_2_with_french_message(runner, db, tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content, encoding="utf-8")
+    result = runner.invoke(args=["grants", "qpv", "import", str(path)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert db.session.scalar(select(func.count(QpvList.id))) == 0
+
+
+def test_import_missing_file(runner):
+    result = runner.invoke(args=["grants", "qpv", "import", "/nulle/part.csv"])
+    assert result.exit_code == 2
+    assert "fichier introuvable" in result.output
+
+
+def test_import_official_download_offline_gives_french_message(runner, monkeypatch):
+    from grants import qpv_reference
+
+    # A closed local port stands for "offline", whatever the machine's network.
+    monkeypatch.setattr(qpv_reference, "OFFICIAL_2024_URL", "http://127.0.0.1:9/liste.csv")
+    result = runner.invoke(args=["grants", "qpv", "import", "--official"])
+    assert result.exit_code == 2
+    assert "Impossible de télécharger la liste officielle" in result.output

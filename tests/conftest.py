@@ -1,0 +1,356 @@
+"""Shared fixtures: a fresh database per run (migrated once), a rolled-back session per
+test, a CSRF-aware test client, login helpers and factories.
+
+SQLite by default; PostgreSQL when TEST_DATABASE_URL is set (a new database is created
+on that server for the run and dropped afterwards).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import secrets
+import socket
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.engine import URL
+
+from grants import create_app
+from grants.extensions import db as _db
+from grants.migrate import upgrade
+from grants.models import (
+    DEFAULT_ADMISSIBILITY_CRITERIA,
+    DEFAULT_REQUIRED_ATTACHMENTS,
+    Call,
+    Qpv,
+    QpvCommune,
+    QpvList,
+    Role,
+    Structure,
+    StructureKind,
+    User,
+)
+from grants.operations.accounts import create_user
+
+PASSWORD = "mot-de-passe-de-test-solide"
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+# Databases -------------------------------------------------------------------------------
+
+
+class FreshDatabases:
+    """Creates throw-away databases: SQLite files, or PostgreSQL databases on TEST_DATABASE_URL."""
+
+    def __init__(self, tmp_dir: Any) -> None:
+        self.tmp_dir = tmp_dir
+        self.server_url = os.environ.get("TEST_DATABASE_URL")
+        self.created: list[str] = []
+        self._counter = itertools.count()
+
+    @property
+    def is_postgresql(self) -> bool:
+        return bool(self.server_url)
+
+    def new(self, label: str) -> str:
+        if not self.server_url:
+            return f"sqlite:///{self.tmp_dir / f'{label}-{next(self._counter)}.sqlite3'}"
+        url: URL = make_url(self.server_url)
+        name = f"grants_{label}_{os.getpid()}_{secrets.token_hex(3)}"
+        admin = create_engine(url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        self.created.append(name)
+        return url.set(database=name).render_as_string(hide_password=False)
+
+    def drop_all(self) -> None:
+        if not self.server_url:
+            return
+        admin = create_engine(make_url(self.server_url), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            for name in self.created:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def fresh_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FreshDatabases]:
+    databases = FreshDatabases(tmp_path_factory.mktemp("databases"))
+    yield databases
+    databases.drop_all()
+
+
+@pytest.fixture(scope="session")
+def database_url(fresh_databases: FreshDatabases) -> str:
+    url = fresh_databases.new("suite")
+    upgrade(url)
+    return url
+
+
+def app_test_config(database_url: str, storage_dir: str) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret-key",
+        "GRANTS_STORAGE_DIR": storage_dir,
+        "GRANTS_BASE_URL": "http://localhost",
+        "SERVER_NAME": None,
+        "MAIL_SERVER": None,
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 256,
+        "RATELIMIT_LOGIN": "10000 per minute",
+    }
+
+
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    application = create_app(app_test_config(database_url, str(tmp_path_factory.mktemp("storage"))))
+    yield application
+    if _db.engine is not None:
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Any]:
+    """The session, bound to one connection whose transaction is rolled back after the test.
+
+    Code under test commits freely: with ``join_transaction_mode="create_savepoint"`` a
+    commit only releases a savepoint inside the outer transaction.
+    No application context stays pushed during the test: Flask would reuse it for every
+    test request, and ``g`` (CSRF token, logged-in user) would leak between requests.
+    """
+    connection = _db.engine.connect()
+    transaction = connection.begin()
+    _db.session.remove()
+    _db.session.configure(bind=connection, join_transaction_mode="create_savepoint")
+    try:
+        yield _db
+    finally:
+        _db.session.remove()
+        transaction.rollback()
+        connection.close()
+        _db.session.configure(bind=_db.engine, join_transaction_mode="conditional_savepoint")
+
+
+# Client ---------------------------------------------------------------------------------
+
+
+class CsrfClient(FlaskClient):
+    """A test client that fetches the form's CSRF token first, as a browser would.
+
+    Each request starts with a new database session, as in production; objects the test
+    holds are detached afterwards (reload them with ``db.session.get``).
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        _db.session.remove()
+        return super().open(*args, **kwargs)
+
+    def post(self, *args: Any, csrf_from: str | None = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        data = kwargs.get("data")
+        if kwargs.pop("csrf", True) and (data is None or isinstance(data, dict)):
+            data = dict(data or {})
+            if "csrf_token" not in data:
+                page = self.get(csrf_from or args[0])
+                match = CSRF_RE.search(page.get_data(as_text=True))
+                if match is None:
+                    page = self.get("/")
+                    match = CSRF_RE.search(page.get_data(as_text=True))
+                if match:
+                    data["csrf_token"] = match.group(1) or match.group(2)
+            kwargs["data"] = data
+        return super().post(*args, **kwargs)
+
+
+@pytest.fixture
+def client(app: Flask, db: Any) -> FlaskClient:
+    app.test_client_class = CsrfClient
+    return app.test_client()
+
+
+@pytest.fixture
+def login_as(client: FlaskClient):  # type: ignore[no-untyped-def]
+    def login(user: User, password: str = PASSWORD) -> Any:
+        response = client.post(
+            "/compte/connexion", data={"email": user.email, "password": password}
+        )
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return login
+
+
+# Factories ------------------------------------------------------------------------------
+
+_sequence = itertools.count(1)
+
+
+def _valid_siret(seed: int) -> str:
+    from stdnum import luhn
+
+    siren8 = f"8{seed:07d}"[-8:]
+    siren = siren8 + luhn.calc_check_digit(siren8)
+    base = siren + "0001"
+    return base + luhn.calc_check_digit(base)
+
+
+@pytest.fixture
+def make_structure(db: Any):  # type: ignore[no-untyped-def]
+    def make(**overrides: Any) -> Structure:
+        n = next(_sequence)
+        values = {
+            "name": f"Mission locale de test {n}",
+            "siret": _valid_siret(n),
+            "kind": StructureKind.mission_locale,
+            "commune_insee": "59350",
+            "commune_name": "Lille",
+            "departement": "59",
+        } | overrides
+        structure = Structure(**values)
+        db.session.add(structure)
+        db.session.commit()  # releases a savepoint only: the test still rolls back
+        return structure
+
+    return make
+
+
+@pytest.fixture
+def make_user(app: Flask, db: Any, make_structure):  # type: ignore[no-untyped-def]
+    def make(role: Role = Role.applicant, structure: Structure | None = None, **overrides: Any) -> User:
+        n = next(_sequence)
+        if role is Role.applicant and structure is None:
+            structure = make_structure()
+        with app.app_context():
+            user = _create_user(role, structure, n, overrides)
+        return user
+
+    def _create_user(role: Role, structure: Structure | None, n: int, overrides: dict[str, Any]) -> User:
+        user = create_user(
+            email=overrides.pop("email", f"{role.value}{n}@exemple.fr"),
+            full_name=overrides.pop("full_name", f"Personne {role.value} {n}"),
+            role=role,
+            password=overrides.pop("password", PASSWORD),
+            structure=structure if role is Role.applicant else None,
+        )
+        for key, value in overrides.items():
+            setattr(user, key, value)
+        db.session.commit()  # releases a savepoint only: the test still rolls back
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_qpv_list(db: Any):  # type: ignore[no-untyped-def]
+    def make(name: str | None = None) -> QpvList:
+        from datetime import date
+
+        qpv_list = QpvList(
+            name=name or f"QPV test {next(_sequence)}", geography_year=2024,
+            version_date=date(2024, 1, 1), source="tests",
+        )
+        qpv_list.qpvs = [
+            Qpv(code="QN05901M", name="Quartier test Lille",
+                communes=[QpvCommune(insee="59350", name="Lille", departement="59")]),
+            Qpv(code="QN08001M", name="Quartier test Amiens",
+                communes=[QpvCommune(insee="80021", name="Amiens", departement="80")]),
+        ]
+        db.session.add(qpv_list)
+        db.session.commit()  # releases a savepoint only: the test still rolls back
+        return qpv_list
+
+    return make
+
+
+@pytest.fixture
+def make_call(db: Any, make_qpv_list):  # type: ignore[no-untyped-def]
+    def make(**overrides: Any) -> Call:
+        now = datetime.now(UTC)
+        values = {
+            "code": f"AAP-T{next(_sequence)}",
+            "title": "Appel de test",
+            "programme": "Texte de l'appel",
+            "opens_at": now - timedelta(days=10),
+            "closes_at": now + timedelta(days=30),
+            "envelope": Decimal("4000000.00"),
+            "fse_rate": Decimal("0.60"),
+            "cej_forfait_per_youth": Decimal("1600.00"),
+            "share_reperage": Decimal("0.40"),
+            "share_sortie_emploi": Decimal("0.40"),
+            "flat_rate_other_costs": Decimal("0.40"),
+            "required_attachments": DEFAULT_REQUIRED_ATTACHMENTS,
+            "admissibility_criteria": DEFAULT_ADMISSIBILITY_CRITERIA,
+        } | overrides
+        if "qpv_list" not in values and "qpv_list_id" not in values:
+            values["qpv_list"] = make_qpv_list()
+        call = Call(**values)
+        db.session.add(call)
+        db.session.commit()  # releases a savepoint only: the test still rolls back
+        return call
+
+    return make
+
+
+@pytest.fixture
+def users(make_user):  # type: ignore[no-untyped-def]
+    """One user per role, plus an applicant of another structure."""
+    return {
+        "applicant": make_user(Role.applicant),
+        "other_applicant": make_user(Role.applicant),
+        "officer": make_user(Role.officer),
+        "committee": make_user(Role.committee),
+        "admin": make_user(Role.admin),
+    }
+
+
+# E-mail --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        from email import message_from_bytes
+        from email.policy import default
+
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content, policy=default))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(app: Flask) -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; the app sends to it during the test."""
+    from aiosmtpd.controller import Controller
+
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    previous = (app.config["MAIL_SERVER"], app.config["MAIL_PORT"])
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port)
+    try:
+        yield mailbox
+    finally:
+        app.config.update(MAIL_SERVER=previous[0], MAIL_PORT=previous[1])
+        controller.stop()
