@@ -82,13 +82,13 @@ class Call(Base):
     def finance_parameters(self) -> dict[str, Any]:
         """The call's financing parameters in the simulator's ``rules`` shape."""
         return {
-            "fse_rate": str(self.fse_rate),
-            "cej_forfait_per_youth": str(self.cej_forfait_per_youth),
+            "fse_rate": format(self.fse_rate, "f"),
+            "cej_forfait_per_youth": format(self.cej_forfait_per_youth, "f"),
             "strand_share": {
-                "reperage": str(self.share_reperage),
-                "sortie_emploi": str(self.share_sortie_emploi),
+                "reperage": format(self.share_reperage, "f"),
+                "sortie_emploi": format(self.share_sortie_emploi, "f"),
             },
-            "flat_rate_other_costs": str(self.flat_rate_other_costs),
+            "flat_rate_other_costs": format(self.flat_rate_other_costs, "f"),
         }
 
     def __repr__(self) -> str:

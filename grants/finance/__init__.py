@@ -1,0 +1,50 @@
+"""Financing rules of the call (DESIGN.md §5) as pure functions over ``Decimal``.
+
+No Flask, no SQLAlchemy: the web app, the PDFs and the simulator
+(``python -m grants.finance INPUT.json``) all call :func:`compute`.
+"""
+
+from .compute import (
+    FIGURE_LABELS,
+    FIGURES,
+    Finding,
+    FindingCode,
+    FinancingResult,
+    Post,
+    PostCategory,
+    Severity,
+    StrandFigures,
+    StrandInput,
+    check_envelope,
+    compute,
+)
+from .formatting import format_eur, format_rate
+from .money import FinanceInputError, to_amount, to_decimal
+from .parsing import parse_input
+from .rules import DEFAULT_ENVELOPE, LEGAL_REFERENCES, STRAND_LABELS, STRANDS, FinanceRules
+
+__all__ = [
+    "DEFAULT_ENVELOPE",
+    "FIGURES",
+    "FIGURE_LABELS",
+    "LEGAL_REFERENCES",
+    "STRANDS",
+    "STRAND_LABELS",
+    "FinanceInputError",
+    "FinanceRules",
+    "Finding",
+    "FindingCode",
+    "FinancingResult",
+    "Post",
+    "PostCategory",
+    "Severity",
+    "StrandFigures",
+    "StrandInput",
+    "check_envelope",
+    "compute",
+    "format_eur",
+    "format_rate",
+    "parse_input",
+    "to_amount",
+    "to_decimal",
+]
