@@ -25,6 +25,11 @@ class Database:
         )
 
     def init_app(self, app: Flask) -> None:
+        if self.engine is not None:
+            # A second app in the same process (tests, scripts) replaces the first's engine:
+            # close its pooled connections instead of leaving them to the garbage collector.
+            self.session.remove()
+            self.engine.dispose()
         self.engine = make_engine(app.config["DATABASE_URL"])
         self.session.configure(bind=self.engine)
         app.extensions["grants_db"] = self
