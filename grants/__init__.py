@@ -55,17 +55,24 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.cli.add_command(grants_cli)
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
+    # PDF rendering logs every step at INFO: keep only its warnings.
+    for noisy in ("weasyprint", "fontTools"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     return app
 
 
 def _register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
+    from .applicant import bp as applicant_bp
     from .auth import bp as auth_bp
+    from .dossiers import bp as dossiers_bp
     from .main import bp as main_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(applicant_bp)
+    app.register_blueprint(dossiers_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -139,7 +146,10 @@ def _register_security_headers(app: Flask) -> None:
 
 
 def _register_template_globals(app: Flask) -> None:
-    from .models import Role
+    from .forms.dossier import INDICATORS
+    from .models import DossierState, Role
     from .security import csp_nonce
 
-    app.jinja_env.globals.update(csp_nonce=csp_nonce, Role=Role)
+    app.jinja_env.globals.update(
+        csp_nonce=csp_nonce, Role=Role, DossierState=DossierState, indicator_labels=INDICATORS
+    )

@@ -54,8 +54,38 @@ def long_date(value: date | datetime) -> str:
     return format_date(value, "d MMMM y", locale=LOCALE)
 
 
+def iso_date(value: str | None) -> str:
+    """``2024-01-15`` (as stored in a dossier's JSON) → ``15/01/2024``."""
+    if not value:
+        return "—"
+    return paris_date(date.fromisoformat(value))
+
+
+def decimal_text(value: str | Decimal | None) -> str:
+    """An exact decimal (string or Decimal) in French: ``12.5`` → ``12,5``."""
+    if value in (None, ""):
+        return "—"
+    return format_decimal(Decimal(str(value)), format="#,##0.##########", locale=LOCALE)
+
+
+def money_text(value: str | Decimal | None) -> str:
+    if value in (None, ""):
+        return "—"
+    return money(Decimal(str(value)))
+
+
+def file_size(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{format_decimal(max(size / 1024, 0.1), format='#,##0.#', locale=LOCALE)} Ko"
+    return f"{format_decimal(size / 1024 / 1024, format='#,##0.#', locale=LOCALE)} Mo"
+
+
 def register(app) -> None:  # type: ignore[no-untyped-def]
     app.jinja_env.filters.update(
+        iso_date=iso_date,
+        decimal_text=decimal_text,
+        money_text=money_text,
+        file_size=file_size,
         money=money,
         percent=percent,
         number=number,

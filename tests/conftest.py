@@ -354,3 +354,75 @@ def smtp_server(app: Flask) -> Iterator[Mailbox]:
     finally:
         app.config.update(MAIL_SERVER=previous[0], MAIL_PORT=previous[1])
         controller.stop()
+
+
+# Dossiers ---------------------------------------------------------------------------------
+
+SAMPLE_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\n"
+    b"xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n0000000101 00000 n \n"
+    b"trailer<</Size 4/Root 1 0 R>>\nstartxref\n165\n%%EOF\n"
+)
+
+COMPLETE_CONTENT: dict[str, Any] = {
+    "identification": {"contact_name": "Karim Démo", "contact_email": "karim@ml-exemple.fr",
+                       "contact_phone": "03 27 00 00 00", "consortium": "no"},
+    "project": {"title": "Aller vers les jeunes des quartiers", "summary": "Repérage et accompagnement.",
+                "start_date": "2027-01-01", "end_date": "2028-12-31"},
+    "territories": {"qpv_codes": ["QN05901M"]},
+    "public": {"reperage": {"nb_jeunes": 150, "nb_jeunes_qpv": 120},
+               "sortie_emploi": {"nb_jeunes": 100, "nb_jeunes_qpv": 80},
+               "age_min": 16, "age_max": 25, "cej_qpv_share_current": "18.5", "cej_qpv_share_target": "30"},
+    "resources": {
+        "reperage": {"posts": [{"label": "Chargé de mission repérage", "category": "staff",
+                                "annual_cost": "42000.00", "fte": "1", "months": 24}],
+                     "cofinancing": [], "requested": None},
+        "sortie_emploi": {"posts": [{"label": "Chargé relations entreprises", "category": "staff",
+                                     "annual_cost": "40000.00", "fte": "1", "months": 24}],
+                          "cofinancing": [], "requested": None},
+    },
+    "indicators": {"identified": 250, "identified_qpv": 200, "cej_entries": 120, "exits_employment": 60,
+                   "exits_training": 30, "exits_apprenticeship": 10, "retention_6_months": 40},
+    "declaration": {"signatory_name": "Claire Exemple", "signatory_quality": "Présidente", "sworn": True},
+}
+
+COMPLETE_STRUCTURE = {
+    "legal_form": "Association loi 1901", "address": "1 rue de l'Exemple", "postal_code": "59300",
+    "commune_insee": "59606", "commune_name": "Valenciennes", "departement": "59",
+    "legal_rep_name": "Claire Exemple", "legal_rep_title": "Présidente",
+    "contact_name": "Karim Démo", "contact_email": "contact@ml-exemple.fr",
+}
+
+
+@pytest.fixture
+def store(app: Flask):  # type: ignore[no-untyped-def]
+    from grants.storage import store_for
+
+    return store_for(app.config["GRANTS_STORAGE_DIR"])
+
+
+@pytest.fixture
+def make_dossier(app: Flask, db: Any, make_call, store):  # type: ignore[no-untyped-def]
+    """A draft dossier of ``user``'s structure, filled with ``sections`` (all by default)."""
+    from grants.operations import dossiers as ops
+
+    def make(user: User, call: Call | None = None, sections: tuple[str, ...] | None = None,
+             attachments: bool = True) -> Any:
+        call = call or make_call()
+        with app.test_request_context():
+            structure = db.session.get(Structure, user.structure_id)
+            for key, value in COMPLETE_STRUCTURE.items():
+                setattr(structure, key, value)
+            dossier = ops.create_dossier(call, structure, user)
+            for key in sections if sections is not None else tuple(COMPLETE_CONTENT):
+                ops.save_section(dossier, key, COMPLETE_CONTENT[key], user, dossier.version)
+            if attachments:
+                for item in call.required_attachments:
+                    ops.add_attachment(dossier, item["code"], f"{item['code']}.pdf", SAMPLE_PDF, user,
+                                       store=store, max_bytes=10 * 1024 * 1024)
+            db.session.commit()
+        return dossier
+
+    return make

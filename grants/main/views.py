@@ -5,10 +5,11 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import joinedload
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..models import Call, QpvList, Role, User, utcnow
+from ..models import Call, Dossier, QpvList, Role, User, utcnow
 from ..security import login_required_any, public
 from . import bp
 
@@ -28,8 +29,15 @@ def home() -> str:
     user = current_user
     if user.role is Role.applicant:
         open_calls = [c for c in calls if c.is_open(now)]
+        dossiers = db.session.scalars(
+            select(Dossier)
+            .where(Dossier.structure_id == user.structure_id)
+            .options(joinedload(Dossier.call))
+            .order_by(Dossier.updated_at.desc())
+        ).all()
         return render_template(
-            "main/home_applicant.html", structure=user.structure, open_calls=open_calls, now=now
+            "main/home_applicant.html", structure=user.structure, open_calls=open_calls, now=now,
+            dossiers=dossiers,
         )
     if user.role is Role.committee:
         return render_template("main/home_committee.html")

@@ -1,6 +1,15 @@
 """The domain model. Import models from here."""
 
 from .audit import AuditEntry
+from .dossiers import (
+    SUBMITTED_STATES,
+    TERMINAL_STATES,
+    Attachment,
+    Dossier,
+    DossierState,
+    DossierVersion,
+    ReferenceCounter,
+)
 from .calls import DEFAULT_ADMISSIBILITY_CRITERIA, DEFAULT_REQUIRED_ATTACHMENTS, Call
 from .qpv import Qpv, QpvCommune, QpvList
 from .structures import STRUCTURE_KIND_TITLES, Structure, StructureKind
@@ -8,6 +17,8 @@ from .types import Base, Money, Rate, UTCDateTime, utcnow
 from .users import ROLE_TITLES, Role, User
 
 __all__ = [
+    "Attachment", "Dossier", "DossierState", "DossierVersion", "ReferenceCounter", "SUBMITTED_STATES",
+    "TERMINAL_STATES",
     "AuditEntry", "Base", "Call", "DEFAULT_ADMISSIBILITY_CRITERIA", "DEFAULT_REQUIRED_ATTACHMENTS",
     "Money", "Qpv", "QpvCommune", "QpvList", "ROLE_TITLES", "Rate", "Role", "STRUCTURE_KIND_TITLES",
     "Structure", "StructureKind", "UTCDateTime", "User", "utcnow",

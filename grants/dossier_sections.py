@@ -1,0 +1,140 @@
+"""The sections of a dossier, what each one still misses, and its financing inputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from .finance import STRANDS, FinanceInputError, FinanceRules, FinancingResult, Post, StrandInput, compute
+from .finance import parse_input
+from .forms import dossier as forms
+
+if TYPE_CHECKING:
+    from .models import Call, Dossier
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    form: type[forms.SectionForm] | None
+    hint: str
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section("identification", "Identification", forms.IdentificationForm,
+            "Votre structure, le responsable du projet, l'absence de consortium."),
+    Section("project", "Projet et période", forms.ProjectForm, "Intitulé, résumé, dates de l'opération."),
+    Section("territories", "Territoires", forms.TerritoriesForm, "Les QPV concernés, dans la liste de l'appel."),
+    Section("public", "Public et objectifs", forms.PublicForm, "Jeunes accompagnés par volet, âges, part de jeunes QPV en CEJ."),
+    Section("resources", "Moyens par volet", forms.ResourcesForm,
+            "Postes financés, autres cofinancements, FSE+ sollicité ; plan de financement calculé."),
+    Section("indicators", "Indicateurs", forms.IndicatorsForm, "Vos objectifs chiffrés."),
+    Section("attachments", "Pièces jointes", None, "Les pièces demandées par l'appel."),
+    Section("declaration", "Attestation sur l'honneur", forms.DeclarationForm, "Signataire et engagement."),
+)
+SECTIONS_BY_KEY = {s.key: s for s in SECTIONS}
+
+
+def rules_of(call: Call) -> FinanceRules:
+    return FinanceRules(
+        fse_rate=call.fse_rate,
+        cej_forfait_per_youth=call.cej_forfait_per_youth,
+        strand_share={"reperage": call.share_reperage, "sortie_emploi": call.share_sortie_emploi},
+        flat_rate_other_costs=call.flat_rate_other_costs,
+    )
+
+
+def strand_inputs(content: dict[str, Any]) -> dict[str, StrandInput] | None:
+    """Financing inputs from the public and resources sections; None until both exist."""
+    public, resources = content.get("public"), content.get("resources")
+    if not public or not resources:
+        return None
+    inputs: dict[str, StrandInput] = {}
+    for strand in STRANDS:
+        declared = resources.get(strand) or {}
+        posts = tuple(
+            Post(
+                label=p["label"],
+                annual_cost=Decimal(p["annual_cost"]),
+                fte=Decimal(p["fte"]),
+                months=int(p["months"]),
+                category=p.get("category", "staff"),
+            )
+            for p in declared.get("posts", [])
+        )
+        other = sum((Decimal(c["amount"]) for c in declared.get("cofinancing", [])), Decimal("0.00"))
+        requested = declared.get("requested")
+        inputs[strand] = StrandInput(
+            nb_jeunes_qpv=int((public.get(strand) or {}).get("nb_jeunes_qpv") or 0),
+            posts=posts,
+            other_cofinancing=other,
+            requested=Decimal(requested) if requested not in (None, "") else None,
+        )
+    return inputs
+
+
+def compute_financing(call: Call, content: dict[str, Any]) -> FinancingResult | None:
+    try:
+        inputs = strand_inputs(content)
+    except FinanceInputError:
+        return None
+    if inputs is None:
+        return None
+    return compute(rules_of(call), inputs)
+
+
+def stored_result(finance: dict[str, Any] | None) -> FinancingResult | None:
+    """Rebuild the result stored with a dossier from the inputs and parameters it kept."""
+    if not finance:
+        return None
+    return compute(*parse_input(finance["input"]))
+
+
+def missing_items(dossier: Dossier) -> dict[str, list[str]]:
+    """For each section, what still prevents submission (empty list: complete)."""
+    content = dossier.content or {}
+    missing: dict[str, list[str]] = {s.key: [] for s in SECTIONS}
+
+    structure = dossier.structure
+    absent = [label for attr, label in forms.STRUCTURE_REQUIRED.items() if not getattr(structure, attr)]
+    if absent:
+        missing["identification"].append("Profil de la structure incomplet : " + ", ".join(absent) + ".")
+    identification = content.get("identification") or {}
+    if not identification:
+        missing["identification"].append("Section non remplie.")
+    elif identification.get("consortium") == "yes":
+        missing["identification"].append("Consortium déclaré : l'appel exige une structure unique.")
+
+    for key in ("project", "indicators", "public"):
+        if not content.get(key):
+            missing[key].append("Section non remplie.")
+    if not (content.get("territories") or {}).get("qpv_codes"):
+        missing["territories"].append("Aucun QPV choisi.")
+
+    public = content.get("public") or {}
+    if public and not any((public.get(s) or {}).get("nb_jeunes_qpv") for s in STRANDS):
+        missing["public"].append("Aucun jeune résidant en QPV sur les deux volets.")
+
+    resources = content.get("resources") or {}
+    if not resources:
+        missing["resources"].append("Section non remplie.")
+    elif not any((resources.get(s) or {}).get("posts") for s in STRANDS):
+        missing["resources"].append("Aucun poste financé.")
+    result = stored_result(dossier.finance)
+    if result is not None:
+        for finding in result.errors:
+            missing["resources"].append(finding.message)
+
+    present = {a.type_code for a in dossier.current_attachments}
+    for item in dossier.call.required_attachments:
+        if item["code"] not in present:
+            missing["attachments"].append(f"Pièce manquante : {item['label']}.")
+
+    declaration = content.get("declaration") or {}
+    if not declaration.get("signatory_name") or not declaration.get("signatory_quality"):
+        missing["declaration"].append("Signataire à indiquer.")
+    if not declaration.get("sworn"):
+        missing["declaration"].append("Attestation sur l'honneur non cochée.")
+    return missing

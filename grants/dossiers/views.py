@@ -1,0 +1,46 @@
+"""Files of a dossier, served to every user allowed to see the dossier, as attachments."""
+
+from __future__ import annotations
+
+from io import BytesIO
+
+from flask import abort, current_app, send_file
+from werkzeug.wrappers import Response
+
+from .. import storage
+from ..access import get_attachment_or_404, get_dossier_or_404
+from ..security import login_required_any
+from . import bp
+
+
+def _send(name: str, download_name: str, mimetype: str, sha256: str) -> Response:
+    store = storage.store_for(current_app.config["GRANTS_STORAGE_DIR"])
+    data = store.read(name)
+    if storage.sha256_hex(data) != sha256:
+        current_app.logger.error("stored file %s does not match its SHA-256", name)
+        abort(500)
+    response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=download_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/<int:dossier_id>/pieces/<int:attachment_id>")
+@login_required_any
+def download_attachment(dossier_id: int, attachment_id: int) -> Response:
+    dossier = get_dossier_or_404(dossier_id)
+    attachment = get_attachment_or_404(dossier, attachment_id)
+    return _send(attachment.storage_name, attachment.display_name, attachment.mime, attachment.sha256)
+
+
+@bp.route("/<int:dossier_id>/versions/<int:number>/accuse-reception.pdf")
+@login_required_any
+def download_receipt(dossier_id: int, number: int) -> Response:
+    dossier = get_dossier_or_404(dossier_id)
+    version = next((v for v in dossier.versions if v.number == number), None)
+    if version is None or version.receipt_file is None:
+        abort(404)
+    return _send(
+        version.receipt_file, f"accuse-reception-{dossier.reference}-v{number}.pdf", "application/pdf",
+        version.receipt_sha256,
+    )
