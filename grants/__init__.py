@@ -67,12 +67,14 @@ def _register_blueprints(app: Flask) -> None:
     from .auth import bp as auth_bp
     from .dossiers import bp as dossiers_bp
     from .main import bp as main_bp
+    from .officer import bp as officer_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(applicant_bp)
     app.register_blueprint(dossiers_bp)
+    app.register_blueprint(officer_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:
@@ -150,6 +152,12 @@ def _register_template_globals(app: Flask) -> None:
     from .models import DossierState, Role
     from .security import csp_nonce
 
+    from .dossier_sections import SECTIONS
+    from .models.calls import DEFAULT_REQUIRED_ATTACHMENTS
+    from .operations.dossiers import OPTIONAL_ATTACHMENT_TYPES
+
     app.jinja_env.globals.update(
-        csp_nonce=csp_nonce, Role=Role, DossierState=DossierState, indicator_labels=INDICATORS
+        csp_nonce=csp_nonce, Role=Role, DossierState=DossierState, indicator_labels=INDICATORS,
+        section_titles={s.key: s.title for s in SECTIONS},
+        attachment_titles={t["code"]: t["label"] for t in [*DEFAULT_REQUIRED_ATTACHMENTS, *OPTIONAL_ATTACHMENT_TYPES]},
     )

@@ -111,10 +111,13 @@ def demo_data_command(allow_production: bool) -> None:
     if current_app.config["ENV_NAME"] == "production" and not allow_production:
         _fail("données de démonstration refusées en production (mots de passe publics).")
     try:
-        created = load_demo_data()
+        # A request context: receipts and e-mails of the demo dossiers build absolute URLs.
+        # Commit inside it: leaving a request context closes the session.
+        with current_app.test_request_context(base_url=current_app.config["GRANTS_BASE_URL"]):
+            created = load_demo_data()
+            db.session.commit()
     except DemoDataError as exc:
         _fail(str(exc))
-    db.session.commit()
     click.echo("Données de démonstration chargées." if created else "Données de démonstration déjà présentes.")
     click.echo("Comptes de démonstration (adresse / mot de passe) :")
     for account in DEMO_ACCOUNTS:

@@ -206,5 +206,72 @@ def load_demo_data() -> bool:
             None,
         )
     db.session.flush()
+    _demo_dossiers()
     return True
+
+
+# A minimal, valid one-page PDF standing for each demo attachment.
+DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"xref\n0 4\n0000000000 65535 f \n0000000009 00000 n \n0000000052 00000 n \n0000000101 00000 n \n"
+    b"trailer<</Size 4/Root 1 0 R>>\nstartxref\n165\n%%EOF\n"
+)
+
+
+def _demo_content(title: str, qpv_codes: list[str], youth: tuple[int, int], salaries: tuple[str, str]) -> dict:
+    return {
+        "identification": {"contact_name": "Responsable du projet (démo)", "contact_email": "projet@exemple.demo",
+                           "contact_phone": "", "consortium": "no"},
+        "project": {"title": title, "start_date": "2027-01-01", "end_date": "2028-12-31",
+                    "summary": "Maraudes et permanences en pied d'immeuble pour aller vers les jeunes "
+                               "inconnus du service public de l'emploi, puis accompagnement renforcé vers "
+                               "l'emploi avec un chargé de relations entreprises."},
+        "territories": {"qpv_codes": qpv_codes},
+        "public": {"reperage": {"nb_jeunes": youth[0] + 30, "nb_jeunes_qpv": youth[0]},
+                   "sortie_emploi": {"nb_jeunes": youth[1] + 20, "nb_jeunes_qpv": youth[1]},
+                   "age_min": 16, "age_max": 25, "cej_qpv_share_current": "18.5", "cej_qpv_share_target": "30"},
+        "resources": {
+            "reperage": {"posts": [{"label": "Chargé de mission repérage", "category": "staff",
+                                    "annual_cost": salaries[0], "fte": "1", "months": 24}],
+                         "cofinancing": [], "requested": None},
+            "sortie_emploi": {"posts": [{"label": "Chargé relations entreprises", "category": "staff",
+                                         "annual_cost": salaries[1], "fte": "1", "months": 24}],
+                              "cofinancing": [], "requested": None},
+        },
+        "indicators": {"identified": 250, "identified_qpv": 200, "cej_entries": 120, "exits_employment": 60,
+                       "exits_training": 30, "exits_apprenticeship": 10, "retention_6_months": 40},
+        "declaration": {"signatory_name": "Représentant légal (démo)", "signatory_quality": "Président(e)",
+                        "sworn": True},
+    }
+
+
+DEMO_DOSSIERS = [
+    ("porteur@ml-valenciennois.demo", "Aller vers les jeunes des quartiers du Valenciennois",
+     ["QN05930M", "QN05931M"], (120, 80), ("42000.00", "40000.00"), True),
+    ("porteur@ml-amienois.demo", "Repérer et accompagner les jeunes d'Étouvie et d'Amiens Nord",
+     ["QN08001M", "QN08003M"], (90, 60), ("39500.00", "38000.00"), True),
+    ("porteur@ml-valenciennois.demo", "Seconde action (brouillon de démonstration)",
+     ["QN05921M"], (40, 20), ("36000.00", "35000.00"), False),
+]
+
+
+def _demo_dossiers() -> None:
+    """Dossiers of the open demo call: two submitted (for the officers), one draft."""
+    from .operations.dossiers import add_attachment, create_dossier, save_section, submit_dossier
+    from .storage import store_for
+
+    call = db.session.scalar(select(Call).where(Call.code == "AAP-QPV-DEMO"))
+    store = store_for(current_app.config["GRANTS_STORAGE_DIR"])
+    for email, title, codes, youth, salaries, submit in DEMO_DOSSIERS:
+        user = db.session.scalar(select(User).where(User.email == email))
+        dossier = create_dossier(call, user.structure, user)
+        for key, value in _demo_content(title, codes, youth, salaries).items():
+            save_section(dossier, key, value, user, dossier.version)
+        for item in call.required_attachments:
+            add_attachment(dossier, item["code"], f"{item['label']} (démo).pdf", DEMO_PDF, user,
+                           store=store, max_bytes=10 * 1024 * 1024)
+        if submit:
+            submit_dossier(dossier, user, store=store, expected_version=dossier.version)
 

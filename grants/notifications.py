@@ -31,3 +31,51 @@ def notify_submission(dossier: Dossier, version: DossierVersion) -> None:
         link=url_for("applicant.show_dossier", dossier_id=dossier.id, _external=True),
         receipt=url_for("dossiers.download_receipt", dossier_id=dossier.id, number=version.number, _external=True),
     )
+
+
+def _structure_recipients(dossier: Dossier) -> list[str]:
+    return [u.email for u in dossier.structure.users if u.is_active]
+
+
+def _staff_recipients(dossier: Dossier) -> list[str]:
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import Role, User
+
+    if dossier.assigned_to is not None and dossier.assigned_to.is_active:
+        return [dossier.assigned_to.email]
+    return list(db.session.scalars(
+        select(User.email).where(User.role.in_([Role.officer, Role.admin]), User.is_active.is_(True))
+    ))
+
+
+def notify_admissibility(dossier: Dossier, motive: str) -> None:
+    """Tell the structure its dossier is recevable or irrecevable (with the motive)."""
+    _safely(
+        _structure_recipients(dossier),
+        f"Dossier {dossier.reference} : {dossier.state.title.lower()}",
+        "email/admissibility_decision.txt",
+        dossier=dossier, motive=motive,
+        link=url_for("applicant.show_dossier", dossier_id=dossier.id, _external=True),
+    )
+
+
+def notify_complements_requested(dossier: Dossier, request: object) -> None:
+    _safely(
+        _structure_recipients(dossier),
+        f"Dossier {dossier.reference} : compléments demandés",
+        "email/complements_requested.txt",
+        dossier=dossier, request=request,
+        link=url_for("applicant.show_dossier", dossier_id=dossier.id, _external=True),
+    )
+
+
+def notify_complements_answered(dossier: Dossier, version: DossierVersion) -> None:
+    _safely(
+        _staff_recipients(dossier),
+        f"Dossier {dossier.reference} : compléments reçus",
+        "email/complements_answered.txt",
+        dossier=dossier, version=version,
+        link=url_for("officer.show_dossier", dossier_id=dossier.id, _external=True),
+    )

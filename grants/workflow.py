@@ -35,6 +35,8 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.instructed, S.rejected, STAFF, "Rejeter"),
     Transition(S.instructed, S.deferred, STAFF, "Ajourner"),
     Transition(S.deferred, S.instructed, STAFF, "Réinscrire"),
+    # Reopening a terminal decision: explicit action with a motive (operations.review).
+    Transition(S.inadmissible, S.submitted, STAFF, "Rouvrir la recevabilité"),
     Transition(S.draft, S.withdrawn, APPLICANT, "Retirer le dossier"),
     Transition(S.submitted, S.withdrawn, APPLICANT, "Retirer le dossier"),
     Transition(S.complements_requested, S.withdrawn, APPLICANT, "Retirer le dossier"),

@@ -25,8 +25,9 @@ from ..forms.dossier import (
 )
 from ..geography import commune, communes
 from ..models import Call, Dossier, DossierState, Qpv, Role, StructureKind, utcnow
-from ..notifications import notify_submission
+from ..notifications import notify_complements_answered, notify_submission
 from ..operations import dossiers as ops
+from ..operations import review as review_ops
 from ..security import get_or_404, roles_required
 from ..uploads import UploadRefused, read_limited
 from . import bp
@@ -121,6 +122,7 @@ def show_dossier(dossier_id: int) -> str:
     return render_template(
         "applicant/dossier.html",
         dossier=dossier,
+        confirm=ConfirmForm(),
         sections=SECTIONS,
         missing=missing,
         complete_keys=[key for key, items in missing.items() if not items],
@@ -168,6 +170,8 @@ def edit_section(dossier_id: int, key: str) -> str | Response | tuple[str, int]:
     section = SECTIONS_BY_KEY.get(key)
     if section is None or section.form is None:
         abort(404)
+    if not dossier.can_edit_section(current_user, key):
+        abort(403)
     form = _section_form(dossier, key, formdata=request.form if request.method == "POST" else None)
     status = 200
     if form.validate_on_submit():
@@ -205,7 +209,9 @@ def edit_section(dossier_id: int, key: str) -> str | Response | tuple[str, int]:
 def attachments(dossier_id: int) -> str | Response | tuple[str, int]:
     dossier = get_dossier_or_404(dossier_id)
     types = ops.attachment_types(dossier.call)
-    form = UploadForm(type_choices=[(t["code"], t["label"]) for t in types])
+    form = UploadForm(type_choices=[
+        (t["code"], t["label"]) for t in types if dossier.can_edit_attachment_type(current_user, t["code"])
+    ])
     if request.method == "POST":
         if not dossier.can_edit(current_user):
             abort(403)
@@ -237,6 +243,8 @@ def attachments(dossier_id: int) -> str | Response | tuple[str, int]:
 def remove_attachment(dossier_id: int, attachment_id: int) -> Response:
     dossier = get_dossier_or_404(dossier_id, "edit")
     attachment = get_attachment_or_404(dossier, attachment_id)
+    if not dossier.can_edit_attachment_type(current_user, attachment.type_code):
+        abort(403)
     if attachment.removed_at is None:
         ops.remove_attachment(attachment, current_user)
         db.session.commit()
@@ -290,3 +298,21 @@ def withdraw_dossier(dossier_id: int) -> str | Response:
         flash("Le dossier est retiré. Il reste consultable.", "success")
         return redirect(url_for("applicant.show_dossier", dossier_id=dossier.id))
     return render_template("applicant/withdraw.html", dossier=dossier, form=form)
+
+
+@bp.route("/dossiers/<int:dossier_id>/complements", methods=["POST"])
+@applicant_required
+def answer_complements(dossier_id: int) -> Response:
+    dossier = get_dossier_or_404(dossier_id, "answer_complements")
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        version = review_ops.answer_complements(dossier, current_user, store=_store())
+        db.session.commit()
+    except (ops.DossierError, StaleDataError) as exc:
+        db.session.rollback()
+        flash(str(exc) if isinstance(exc, ops.DossierError) else "Conflit d'enregistrement : recommencez.", "error")
+        return redirect(url_for("applicant.show_dossier", dossier_id=dossier_id))
+    notify_complements_answered(dossier, version)
+    flash(f"Compléments envoyés : version n° {version.number} figée, nouvel accusé de réception disponible.", "success")
+    return redirect(url_for("applicant.show_dossier", dossier_id=dossier_id))

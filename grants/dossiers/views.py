@@ -13,13 +13,16 @@ from ..security import login_required_any
 from . import bp
 
 
-def _send(name: str, download_name: str, mimetype: str, sha256: str) -> Response:
+PREVIEWABLE = {"application/pdf", "image/png", "image/jpeg"}
+
+
+def _send(name: str, download_name: str, mimetype: str, sha256: str, *, inline: bool = False) -> Response:
     store = storage.store_for(current_app.config["GRANTS_STORAGE_DIR"])
     data = store.read(name)
     if storage.sha256_hex(data) != sha256:
         current_app.logger.error("stored file %s does not match its SHA-256", name)
         abort(500)
-    response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=download_name)
+    response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=not inline, download_name=download_name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
@@ -44,3 +47,16 @@ def download_receipt(dossier_id: int, number: int) -> Response:
         version.receipt_file, f"accuse-reception-{dossier.reference}-v{number}.pdf", "application/pdf",
         version.receipt_sha256,
     )
+
+
+@bp.route("/<int:dossier_id>/pieces/<int:attachment_id>/apercu")
+@login_required_any
+def preview_attachment(dossier_id: int, attachment_id: int) -> Response:
+    """PDFs and images shown in the browser; their type was checked from content at upload."""
+    dossier = get_dossier_or_404(dossier_id)
+    attachment = get_attachment_or_404(dossier, attachment_id)
+    if attachment.mime not in PREVIEWABLE:
+        return _send(attachment.storage_name, attachment.display_name, attachment.mime, attachment.sha256)
+    response = _send(attachment.storage_name, attachment.display_name, attachment.mime, attachment.sha256, inline=True)
+    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+    return response

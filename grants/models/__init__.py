@@ -10,6 +10,14 @@ from .dossiers import (
     DossierVersion,
     ReferenceCounter,
 )
+from .instruction import (
+    AdmissibilityOutcome,
+    AdmissibilityReview,
+    ComplementRequest,
+    Instruction,
+    Message,
+    Opinion,
+)
 from .calls import DEFAULT_ADMISSIBILITY_CRITERIA, DEFAULT_REQUIRED_ATTACHMENTS, Call
 from .qpv import Qpv, QpvCommune, QpvList
 from .structures import STRUCTURE_KIND_TITLES, Structure, StructureKind
@@ -17,6 +25,7 @@ from .types import Base, Money, Rate, UTCDateTime, utcnow
 from .users import ROLE_TITLES, Role, User
 
 __all__ = [
+    "AdmissibilityOutcome", "AdmissibilityReview", "ComplementRequest", "Instruction", "Message", "Opinion",
     "Attachment", "Dossier", "DossierState", "DossierVersion", "ReferenceCounter", "SUBMITTED_STATES",
     "TERMINAL_STATES",
     "AuditEntry", "Base", "Call", "DEFAULT_ADMISSIBILITY_CRITERIA", "DEFAULT_REQUIRED_ATTACHMENTS",

@@ -13,6 +13,7 @@ from .users import Role
 
 if TYPE_CHECKING:
     from .calls import Call
+    from .instruction import ComplementRequest, Message
     from .structures import Structure
     from .users import User
 
@@ -96,6 +97,7 @@ class Dossier(Base):
     fse_requested_total: Mapped[Decimal | None] = mapped_column(Money())
     fse_max_total: Mapped[Decimal | None] = mapped_column(Money())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -104,6 +106,13 @@ class Dossier(Base):
 
     call: Mapped[Call] = relationship()
     structure: Mapped[Structure] = relationship()
+    assigned_to: Mapped[User | None] = relationship(foreign_keys=[assigned_to_id])
+    complement_requests: Mapped[list[ComplementRequest]] = relationship(
+        back_populates="dossier", order_by="ComplementRequest.id", cascade="all, delete-orphan"
+    )
+    messages: Mapped[list[Message]] = relationship(
+        back_populates="dossier", order_by="Message.id", cascade="all, delete-orphan"
+    )
     versions: Mapped[list[DossierVersion]] = relationship(
         back_populates="dossier", order_by="DossierVersion.number", cascade="all, delete-orphan"
     )
@@ -127,10 +136,41 @@ class Dossier(Base):
         )
 
     def can_edit(self, user: User) -> bool:
-        return self.is_member(user) and self.state is DossierState.draft
+        """Edit the working copy: a draft, or the requested parts during complements."""
+        return self.is_member(user) and self.state in (DossierState.draft, DossierState.complements_requested)
+
+    @property
+    def open_complement_request(self) -> ComplementRequest | None:
+        return next((r for r in self.complement_requests if r.is_open), None)
+
+    def can_edit_section(self, user: User, key: str) -> bool:
+        if not self.can_edit(user):
+            return False
+        if self.state is DossierState.draft:
+            return True
+        request = self.open_complement_request
+        return request is not None and key in request.sections
+
+    def can_edit_attachment_type(self, user: User, type_code: str) -> bool:
+        if not self.can_edit(user):
+            return False
+        if self.state is DossierState.draft:
+            return True
+        request = self.open_complement_request
+        return request is not None and ("attachments" in request.sections or type_code in request.attachment_types)
+
+    def can_answer_complements(self, user: User) -> bool:
+        return self.is_member(user) and self.state is DossierState.complements_requested
+
+    def can_instruct(self, user: User) -> bool:
+        """Staff work on a submitted dossier (checklist, complements, instruction, messages)."""
+        return user.role in (Role.officer, Role.admin) and self.submitted_at is not None
+
+    def can_message(self, user: User) -> bool:
+        return self.submitted_at is not None and (self.is_member(user) or self.can_instruct(user))
 
     def can_submit(self, user: User) -> bool:
-        return self.can_edit(user)
+        return self.is_member(user) and self.state is DossierState.draft
 
     def can_withdraw(self, user: User) -> bool:
         return self.is_member(user) and self.state in (

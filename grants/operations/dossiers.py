@@ -93,8 +93,8 @@ def save_section(
     """Store a section of the draft and recompute the financing plan."""
     if key not in SECTIONS_BY_KEY or SECTIONS_BY_KEY[key].form is None:
         raise DossierError("Section inconnue.")
-    if not dossier.can_edit(actor):
-        raise DossierError("Ce dossier n'est plus modifiable.")
+    if not dossier.can_edit_section(actor, key):
+        raise DossierError("Cette section n'est pas modifiable dans l'état actuel du dossier.")
     check_version(dossier, expected_version)
     content = {**(dossier.content or {}), key: data}
     dossier.content = content
@@ -146,8 +146,8 @@ def add_attachment(
     dossier: Dossier, type_code: str, filename: str, data: bytes, actor: User, *,
     store: storage_module.FileStore, max_bytes: int,
 ) -> Attachment:
-    if not dossier.can_edit(actor):
-        raise DossierError("Ce dossier n'est plus modifiable : les pièces ne peuvent plus être changées.")
+    if not dossier.can_edit_attachment_type(actor, type_code):
+        raise DossierError("Cette pièce n'est pas modifiable dans l'état actuel du dossier.")
     types = {t["code"]: t for t in attachment_types(dossier.call)}
     if type_code not in types:
         raise DossierError("Type de pièce inconnu pour cet appel.")
@@ -177,8 +177,8 @@ def add_attachment(
 
 def remove_attachment(attachment: Attachment, actor: User) -> None:
     dossier = attachment.dossier
-    if not dossier.can_edit(actor):
-        raise DossierError("Ce dossier n'est plus modifiable : les pièces ne peuvent plus être changées.")
+    if not dossier.can_edit_attachment_type(actor, attachment.type_code):
+        raise DossierError("Cette pièce n'est pas modifiable dans l'état actuel du dossier.")
     # Soft removal: the file stays, an earlier submitted version may still refer to it.
     attachment.removed_at = utcnow()
     db.session.flush()
@@ -227,8 +227,6 @@ def submit_dossier(
     now: datetime | None = None,
 ) -> Submission:
     """Freeze the draft, give it a reference and a receipt, or refuse with the reason."""
-    from ..pdf import render_pdf  # WeasyPrint is heavy: loaded on first submission only
-
     now = now or utcnow()
     call = dossier.call
     if not dossier.can_submit(actor):
@@ -249,6 +247,22 @@ def submit_dossier(
 
     year = now.astimezone(PARIS).year
     reference = f"{call.code}-{year}-{_next_reference_number(call.id, year):04d}"
+    dossier.reference = reference
+    dossier.submitted_at = now
+    version, receipt = freeze_version(dossier, actor, store=store, now=now, kind="submission")
+    apply_transition(
+        dossier, DossierState.submitted, actor, reference=reference, sha256=version.sha256, version=version.number
+    )
+    return Submission(dossier, version, receipt)
+
+
+def freeze_version(
+    dossier: Dossier, actor: User, *, store: storage_module.FileStore, now: datetime, kind: str
+) -> tuple[DossierVersion, bytes]:
+    """Freeze the working copy as a new version with its SHA-256 and a stored receipt."""
+    from ..pdf import render_pdf  # WeasyPrint is heavy: loaded on first use only
+
+    call = dossier.call
     number = len(dossier.versions) + 1
     attachments = [
         {
@@ -259,9 +273,11 @@ def submit_dossier(
         for a in dossier.current_attachments
     ]
     snapshot = {
-        "reference": reference,
+        "reference": dossier.reference,
         "version": number,
-        "submitted_at": now.isoformat(),
+        "kind": kind,
+        "submitted_at": dossier.submitted_at.isoformat(),
+        "frozen_at": now.isoformat(),
         "submitted_by": {"id": actor.id, "name": actor.full_name, "email": actor.email},
         "call": {"code": call.code, "title": call.title, "closes_at": call.closes_at.isoformat()},
         "structure": structure_profile(dossier.structure),
@@ -271,21 +287,18 @@ def submit_dossier(
     }
     digest = hashlib.sha256(canonical_json(snapshot)).hexdigest()
     version = DossierVersion(
-        dossier=dossier, number=number, kind="submission", snapshot=snapshot, sha256=digest,
+        dossier=dossier, number=number, kind=kind, snapshot=snapshot, sha256=digest,
         created_at=now, created_by_id=actor.id,
     )
     db.session.add(version)
-    dossier.reference = reference
-    dossier.submitted_at = now
-    apply_transition(dossier, DossierState.submitted, actor, reference=reference, sha256=digest, version=number)
-
+    db.session.flush()
     context = receipt_context(dossier, version, generated_at=now)
-    receipt = render_pdf("pdf/receipt.html", context, title=f"Accusé de réception {reference}")
+    receipt = render_pdf("pdf/receipt.html", context, title=f"Accusé de réception {dossier.reference}")
     stored = store.save(receipt)
     version.receipt_file = stored.name
     version.receipt_sha256 = stored.sha256
     db.session.flush()
-    return Submission(dossier, version, receipt)
+    return version, receipt
 
 
 def receipt_context(dossier: Dossier, version: DossierVersion, generated_at: datetime) -> dict[str, Any]:
@@ -296,7 +309,7 @@ def receipt_context(dossier: Dossier, version: DossierVersion, generated_at: dat
         "reference": snapshot["reference"],
         "call": snapshot["call"],
         "structure": snapshot["structure"],
-        "submitted_at": datetime.fromisoformat(snapshot["submitted_at"]),
+        "submitted_at": datetime.fromisoformat(snapshot.get("frozen_at", snapshot["submitted_at"])),
         "submitted_by": snapshot["submitted_by"]["name"],
         "snapshot_sha256": version.sha256,
         "version_number": version.number,

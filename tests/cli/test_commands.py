@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from grants.models import Call, Qpv, QpvCommune, QpvList, Role, User
+from grants.models import Call, Dossier, DossierState, Qpv, QpvCommune, QpvList, Role, User
 
 SHARED_QPV = Path(__file__).resolve().parents[3] / "shared" / "data" / "qpv_hdf_2024.csv"
 
@@ -71,6 +71,9 @@ def test_demo_data_is_idempotent_and_prints_logins(runner, db):
         db.session.scalar(select(func.count(Qpv.id))),
     )
     assert counts[0] == 5 and counts[1] == 2
+    demo = db.session.scalars(select(Dossier).order_by(Dossier.id)).all()
+    assert [d.state for d in demo] == [DossierState.submitted, DossierState.submitted, DossierState.draft]
+    assert all(d.versions[0].receipt_file for d in demo[:2])
     reference = db.session.scalar(select(Call).where(Call.code == "AAP-QPV-2023"))
     assert str(reference.envelope) == "4000000.00"
     assert str(reference.fse_rate) == "0.60"

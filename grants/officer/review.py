@@ -1,0 +1,240 @@
+"""Officer work on one dossier: page, admissibility, complements, instruction, reopening."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.wrappers import Response
+
+from ..dossier_sections import SECTIONS, stored_result
+from ..extensions import db
+from ..forms.review import (
+    ComplementRequestForm,
+    InstructionForm,
+    ReopenForm,
+    checklist_answers,
+    checklist_form,
+)
+from ..models import (
+    AdmissibilityOutcome,
+    AdmissibilityReview,
+    AuditEntry,
+    Dossier,
+    DossierState,
+    Instruction,
+    Opinion,
+    Qpv,
+    utcnow,
+)
+from ..notifications import notify_admissibility, notify_complements_requested
+from ..operations import dossiers as dossier_ops
+from ..operations import review as ops
+from ..security import STAFF, roles_required
+from ..working_days import add_working_days
+from . import bp
+
+staff_required = roles_required(*STAFF)
+CONFLICT = "Ce dossier a été modifié au même moment par un·e collègue : vos saisies sont conservées, rechargez la page pour voir la version à jour."
+
+
+def _load(dossier_id: int) -> Dossier:
+    dossier = db.session.get(Dossier, dossier_id)
+    if dossier is None or not dossier.can_instruct(current_user):
+        abort(404)  # drafts are the structure's private business
+    return dossier
+
+
+def version_changes(dossier: Dossier) -> dict[int, list[str]]:
+    """For each version after the first, the sections and attachments that changed."""
+    changes: dict[int, list[str]] = {}
+    titles = {s.key: s.title for s in SECTIONS}
+    for previous, current in zip(dossier.versions, dossier.versions[1:], strict=False):
+        before, after = previous.snapshot, current.snapshot
+        changed = [
+            titles.get(key, key) for key in titles
+            if (before["content"].get(key) != after["content"].get(key))
+        ]
+        old = {(a["type_code"], a["sha256"]) for a in before["attachments"]}
+        new = {(a["type_code"], a["sha256"]) for a in after["attachments"]}
+        changed += [f"Pièce « {a['display_name']} »" for a in after["attachments"] if (a["type_code"], a["sha256"]) not in old]
+        if old - new and not changed:
+            changed.append("Pièces retirées")
+        changes[current.number] = changed or ["Aucune modification"]
+    return changes
+
+
+def _review_for_display(dossier: Dossier) -> AdmissibilityReview:
+    review = db.session.scalar(select(AdmissibilityReview).where(AdmissibilityReview.dossier_id == dossier.id))
+    if review is None:
+        # Not persisted on a GET: the checklist is created when first saved.
+        review = AdmissibilityReview(answers={}, version=0)
+        review.dossier = dossier
+    ops.refresh_auto_answers(review)
+    return review
+
+
+def _page(dossier: Dossier, *, checklist: Any = None, complements: Any = None, reopen: Any = None,
+          status: int = 200) -> tuple[str, int]:
+    review = _review_for_display(dossier)
+    version = dossier.latest_version
+    types = dossier_ops.attachment_types(dossier.call)
+    codes = (version.snapshot["content"].get("territories") or {}).get("qpv_codes") or [] if version else []
+    qpvs = {
+        q.code: q for q in db.session.scalars(
+            select(Qpv).where(Qpv.qpv_list_id == dossier.call.qpv_list_id, Qpv.code.in_(codes))
+        )
+    } if codes and dossier.call.qpv_list_id else {}
+    audit = db.session.scalars(
+        select(AuditEntry).where(AuditEntry.object_type == "Dossier", AuditEntry.object_id == dossier.id)
+        .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    ).all()
+    instruction = db.session.scalar(select(Instruction).where(Instruction.dossier_id == dossier.id))
+    if complements is None:
+        complements = ComplementRequestForm(
+            section_choices=[(s.key, s.title) for s in SECTIONS if s.form is not None],
+            type_choices=[(t["code"], t["label"]) for t in types],
+            data={"due_date": add_working_days(utcnow().date(), 10)},
+        )
+    return render_template(
+        "officer/dossier.html",
+        dossier=dossier, version=version, review=review, audit=audit, qpvs=qpvs,
+        result=stored_result(version.snapshot.get("finance")) if version else None,
+        changes=version_changes(dossier), types={t["code"]: t["label"] for t in types},
+        checklist=checklist or checklist_form(dossier.call.admissibility_criteria, review.answers),
+        complements=complements, reopen=reopen or ReopenForm(), instruction=instruction,
+        now=utcnow(),
+    ), status
+
+
+@bp.route("/dossiers/<int:dossier_id>")
+@staff_required
+def show_dossier(dossier_id: int) -> tuple[str, int]:
+    return _page(_load(dossier_id))
+
+
+@bp.route("/dossiers/<int:dossier_id>/recevabilite", methods=["POST"])
+@staff_required
+def save_admissibility(dossier_id: int) -> Response | tuple[str, int]:
+    dossier = _load(dossier_id)
+    review = ops.get_review(dossier)
+    form = checklist_form(dossier.call.admissibility_criteria, review.answers, formdata=request.form)
+    if not form.validate_on_submit():
+        return _page(dossier, checklist=form, status=422)
+    decision = request.form.get("decision", "")
+    try:
+        ops.save_checklist(review, checklist_answers(form), current_user, request.form.get("version"))
+        if decision in ("admissible", "inadmissible"):
+            ops.record_admissibility(review, AdmissibilityOutcome(decision), form.motive.data or "", current_user)
+        db.session.commit()
+    except dossier_ops.DossierError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _page(db.session.get(Dossier, dossier_id), checklist=form, status=409 if isinstance(exc, dossier_ops.ConflictError) else 422)
+    except StaleDataError:
+        db.session.rollback()
+        flash(CONFLICT, "error")
+        return _page(db.session.get(Dossier, dossier_id), checklist=form, status=409)
+    if decision in ("admissible", "inadmissible"):
+        notify_admissibility(dossier, review.motive)
+        flash(f"Dossier déclaré {dossier.state.title.lower()} ; le porteur est prévenu par courriel.", "success")
+    else:
+        flash("Grille de recevabilité enregistrée.", "success")
+    return redirect(url_for("officer.show_dossier", dossier_id=dossier.id) + "#recevabilite")
+
+
+@bp.route("/dossiers/<int:dossier_id>/complements", methods=["POST"])
+@staff_required
+def request_complements(dossier_id: int) -> Response | tuple[str, int]:
+    dossier = _load(dossier_id)
+    types = dossier_ops.attachment_types(dossier.call)
+    form = ComplementRequestForm(
+        section_choices=[(s.key, s.title) for s in SECTIONS if s.form is not None],
+        type_choices=[(t["code"], t["label"]) for t in types],
+    )
+    if not form.validate_on_submit():
+        return _page(dossier, complements=form, status=422)
+    try:
+        complement = ops.request_complements(
+            dossier, sections=form.sections.data or [], attachment_types=form.attachment_types.data or [],
+            message=form.message.data, due_date=form.due_date.data, actor=current_user,
+        )
+        db.session.commit()
+    except dossier_ops.DossierError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _page(db.session.get(Dossier, dossier_id), complements=form, status=422)
+    notify_complements_requested(dossier, complement)
+    flash("Demande de compléments envoyée au porteur.", "success")
+    return redirect(url_for("officer.show_dossier", dossier_id=dossier.id))
+
+
+@bp.route("/dossiers/<int:dossier_id>/reouvrir", methods=["POST"])
+@staff_required
+def reopen_dossier(dossier_id: int) -> Response | tuple[str, int]:
+    dossier = _load(dossier_id)
+    form = ReopenForm()
+    if not form.validate_on_submit():
+        return _page(dossier, reopen=form, status=422)
+    try:
+        ops.reopen_dossier(dossier, form.motive.data, current_user)
+        db.session.commit()
+    except dossier_ops.DossierError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _page(db.session.get(Dossier, dossier_id), reopen=form, status=422)
+    flash("Décision d'irrecevabilité rouverte : le dossier revient à l'examen de recevabilité.", "success")
+    return redirect(url_for("officer.show_dossier", dossier_id=dossier.id))
+
+
+@bp.route("/dossiers/<int:dossier_id>/instruction", methods=["GET", "POST"])
+@staff_required
+def instruct(dossier_id: int) -> Response | tuple[str, int]:
+    dossier = _load(dossier_id)
+    if dossier.state not in (DossierState.admissible, DossierState.instructed, DossierState.selected,
+                             DossierState.rejected, DossierState.deferred):
+        abort(404)
+    instruction = ops.get_instruction(dossier)
+    requested = stored_result(dossier.latest_version.snapshot.get("finance"))
+    editable = dossier.state is DossierState.admissible
+    if request.method == "POST" and editable:
+        form = InstructionForm()
+        if form.validate_on_submit():
+            final = request.form.get("final") == "1"
+            try:
+                ops.record_instruction(
+                    instruction, form.to_retained(instruction.retained), Opinion(form.opinion.data),
+                    form.opinion_text.data or "", current_user, request.form.get("version"), final=final,
+                )
+                db.session.commit()
+            except dossier_ops.DossierError as exc:
+                db.session.rollback()
+                flash(str(exc), "error")
+                return _instruction_page(db.session.get(Dossier, dossier_id), form, requested, status=409 if isinstance(exc, dossier_ops.ConflictError) else 422)
+            except StaleDataError:
+                db.session.rollback()
+                flash(CONFLICT, "error")
+                return _instruction_page(db.session.get(Dossier, dossier_id), form, requested, status=409)
+            flash("Instruction close : le dossier est instruit." if final else "Valeurs retenues enregistrées et recalculées.", "success")
+            return redirect(url_for("officer.instruct", dossier_id=dossier.id))
+        return _instruction_page(dossier, form, requested, status=422)
+    form = InstructionForm(data={
+        **InstructionForm.data_from_retained(instruction.retained),
+        "opinion": instruction.opinion.value if instruction.opinion else None,
+        "opinion_text": instruction.opinion_text,
+    })
+    return _instruction_page(dossier, form, requested, instruction=instruction)
+
+
+def _instruction_page(dossier: Dossier, form: InstructionForm, requested: Any, *, status: int = 200,
+                      instruction: Instruction | None = None) -> tuple[str, int]:
+    instruction = instruction or db.session.scalar(select(Instruction).where(Instruction.dossier_id == dossier.id))
+    retained = stored_result(instruction.finance) if instruction and instruction.finance else None
+    return render_template(
+        "officer/instruction.html", dossier=dossier, form=form, requested=requested, retained=retained,
+        instruction=instruction, editable=dossier.state is DossierState.admissible,
+        version=request.form.get("version") or (instruction.version if instruction and instruction.id else ""),
+    ), status

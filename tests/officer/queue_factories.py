@@ -1,0 +1,68 @@
+"""Factories for the queue tests: submitted dossiers through the operations, or many at once."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import insert
+
+from grants.models import Call, Dossier, DossierState, Structure, StructureKind, User
+
+_numbers = itertools.count(1)
+
+SUBMITTED_LIKE = (
+    DossierState.submitted, DossierState.complements_requested, DossierState.admissible,
+    DossierState.instructed, DossierState.selected,
+)
+KINDS = tuple(StructureKind)
+DEPARTEMENTS = ("59", "62", "80", "02", "60")
+
+
+def add_dossiers(db: Any, call: Call, count: int, *, assigned_to: User | None = None,
+                 states: tuple[DossierState, ...] = SUBMITTED_LIKE) -> list[int]:
+    """``count`` submitted dossiers (and their structures) inserted in two statements."""
+    numbers = [next(_numbers) for _ in range(count)]
+    structure_ids = db.session.scalars(
+        insert(Structure).returning(Structure.id, sort_by_parameter_order=True),
+        [
+            {"name": f"Structure en masse {n}", "siret": f"9{n:013d}", "kind": KINDS[n % len(KINDS)],
+             "departement": DEPARTEMENTS[n % len(DEPARTEMENTS)]}
+            for n in numbers
+        ],
+    ).all()
+    start = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    dossier_ids = db.session.scalars(
+        insert(Dossier).returning(Dossier.id, sort_by_parameter_order=True),
+        [
+            {"call_id": call.id, "structure_id": structure_id, "state": states[n % len(states)],
+             "reference": f"{call.code}-2026-M{n:05d}", "title": f"Projet {n}", "content": {},
+             "submitted_at": start + timedelta(minutes=n),
+             "fse_requested_total": Decimal(1000 + n) + Decimal("0.50"),
+             "fse_max_total": Decimal(2000 + n),
+             "assigned_to_id": assigned_to.id if assigned_to else None}
+            for n, structure_id in zip(numbers, structure_ids, strict=True)
+        ],
+    ).all()
+    db.session.commit()  # releases a savepoint only: the test still rolls back
+    return list(dossier_ids)
+
+
+@pytest.fixture
+def submitted_dossier(app, db, users, make_dossier, store):  # type: ignore[no-untyped-def]
+    """A dossier of ``users["applicant"]`` submitted through the operations (with finance)."""
+    from grants.operations.dossiers import submit_dossier
+
+    def make(user: User | None = None, call: Call | None = None) -> Dossier:
+        user = user or users["applicant"]
+        dossier = make_dossier(user, call=call)
+        with app.test_request_context():
+            dossier = db.session.get(Dossier, dossier.id)
+            submit_dossier(dossier, db.session.get(User, user.id), store=store, expected_version=dossier.version)
+            db.session.commit()
+        return dossier
+
+    return make
