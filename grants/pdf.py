@@ -18,7 +18,6 @@ import mimetypes
 import threading
 import warnings
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit

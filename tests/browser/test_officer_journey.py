@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 
 from grants.demo import DEMO_ACCOUNTS
 
@@ -14,6 +15,19 @@ from .test_login import serious_violations
 OFFICER = next(a for a in DEMO_ACCOUNTS if a["email"] == "instructeur@dreets-hdf.demo")
 APPLICANT = next(a for a in DEMO_ACCOUNTS if a["email"] == "porteur@ml-valenciennois.demo")
 TITLE = "Aller vers les jeunes des quartiers du Valenciennois"
+
+
+def open_tab(page, name: str, panel: str) -> None:  # type: ignore[no-untyped-def]
+    """Click a DSFR tab once its script is ready, and wait for the panel to show."""
+    page.wait_for_load_state("load")
+    page.get_by_role("tab", name=name).click()
+    expect(page.locator(panel)).to_be_visible()
+
+
+def expect_success(page, text: str) -> None:  # type: ignore[no-untyped-def]
+    problems = page.locator(".fr-alert--error, .fr-error-text, .fr-message--error").all_inner_texts()
+    assert problems == [], problems
+    expect(page.locator(".fr-alert--success")).to_contain_text(text)
 
 
 def logout(page) -> None:  # type: ignore[no-untyped-def]
@@ -34,12 +48,14 @@ def test_officer_complement_admissibility_instruction_export(page, live_server, 
     assert serious_violations(page) == []
 
     # Request a complement on the project section.
-    page.get_by_role("tab", name="Recevabilité").click()
-    page.locator("label", has_text="Projet et période").first.click()
+    open_tab(page, "Recevabilité", "#panel-recevabilite")
+    project = page.locator("input[name='sections'][value='project']")
+    page.locator(f"label[for='{project.get_attribute('id')}']").click()
+    expect(project).to_be_checked()
     page.get_by_label("Message au porteur").fill("Précisez le calendrier des maraudes.")
     page.get_by_role("button", name="Envoyer la demande").click()
     page.wait_for_load_state("domcontentloaded")
-    assert "Demande de compléments envoyée" in page.locator(".fr-alert--success").inner_text()
+    expect_success(page, "Demande de compléments envoyée")
     assert "Compléments demandés" in page.locator("main").inner_text()
     logout(page)
 
@@ -52,20 +68,20 @@ def test_officer_complement_admissibility_instruction_export(page, live_server, 
     page.wait_for_load_state("domcontentloaded")
     page.get_by_role("button", name="Envoyer les compléments").click()
     page.wait_for_load_state("domcontentloaded")
-    assert "Compléments envoyés : version n° 2" in page.locator(".fr-alert--success").inner_text()
+    expect_success(page, "Compléments envoyés : version n° 2")
     logout(page)
 
     # The officer sees the new version, declares the dossier recevable and instructs it.
     login(page, live_server, OFFICER["email"], OFFICER["password"])
     page.goto(dossier_url)
-    page.get_by_role("tab", name="Versions et pièces").click()
+    open_tab(page, "Versions et pièces", "#panel-versions")
     assert "Modifié depuis la version 1 : Projet et période." in page.locator("main").inner_text()
-    page.get_by_role("tab", name="Recevabilité").click()
+    open_tab(page, "Recevabilité", "#panel-recevabilite")
     for code in ("signatory", "tax_social", "not_completed"):
         page.locator(f"label[for='value_{code}-0']").click()
     page.get_by_role("button", name="Déclarer recevable").click()
     page.wait_for_load_state("domcontentloaded")
-    assert "Dossier déclaré recevable" in page.locator(".fr-alert--success").inner_text()
+    expect_success(page, "Dossier déclaré recevable")
 
     page.get_by_role("link", name="Instruire").click()
     page.locator("input[name='reperage-nb_jeunes_qpv']").fill("100")

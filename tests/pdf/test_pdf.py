@@ -12,6 +12,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+import zlib
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -291,6 +292,8 @@ def test_fetcher_serves_files_of_the_static_folder(fetcher: StaticURLFetcher) ->
         "data:image/png;base64,iVBORw0KGgo=",
         "javascript:alert(1)",
         "/etc/passwd",
+        "static:../../pyproject.toml",
+        "static:pdf/print.css",
         "pdf/print.css",
     ],
 )
@@ -399,3 +402,60 @@ def test_document_fingerprint_is_canonical() -> None:
     paris = at.astimezone(timezone(timedelta(hours=1)))
     assert document_fingerprint(first | {"a": {"x": paris, "y": [1, "é"]}}) != fingerprint
     assert document_fingerprint({"s": {3, 1, 2}}) == document_fingerprint({"s": {2, 3, 1}})
+
+
+# Multi-document packs: table of contents and bookmarks ------------------------------------
+
+PACK_TEMPLATE = """{% extends "pdf/base.html" %}
+{% block content %}
+  <h1>Dossier du comité</h1>
+  <ol class="toc">
+    {% for n in range(1, 4) %}<li><a href="#dossier-{{ n }}">Dossier n° {{ n }}</a></li>{% endfor %}
+  </ol>
+  {% for n in range(1, 4) %}
+  <section class="page-break" id="dossier-{{ n }}">
+    <h1>Dossier n° {{ n }}</h1>
+    <h2>Plan de financement {{ n }}</h2>
+    <h3>Détail</h3>
+  </section>
+  {% endfor %}
+{% endblock %}
+"""
+
+
+def pdf_objects(pdf: bytes) -> bytes:
+    """The PDF's objects, object streams inflated (pydyf compresses them)."""
+    chunks = [pdf]
+    for match in re.finditer(rb"stream\r?\n(.*?)endstream", pdf, re.S):
+        try:
+            chunks.append(zlib.decompress(match.group(1)))
+        except zlib.error:
+            pass
+    return b"\n".join(chunks)
+
+
+def pdf_string(text: str) -> bytes:
+    if text.isascii():
+        return b"(" + text.encode() + b")"
+    return b"<feff" + text.encode("utf-16-be").hex().encode() + b">"
+
+
+def test_pack_has_toc_page_numbers_bookmarks_and_french_language(
+    app: Flask, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(
+        app.jinja_env, "loader",
+        ChoiceLoader([DictLoader({"pdf/test_pack.html": PACK_TEMPLATE}), app.jinja_env.loader]),
+    )
+    with app.app_context():
+        pdf = render_pdf("pdf/test_pack.html", {"generated_at": datetime.now(UTC)}, title="Dossier du comité")
+    text = poppler("pdftotext", pdf, tmp_path, "-layout")
+    for n in range(1, 4):  # each dossier starts a page; the TOC gives it
+        assert re.search(rf"Dossier n° {n} \.+ {n + 1}\n", text), text
+    assert "Page 4 / 4" in text
+    objects = pdf_objects(pdf)
+    assert b"/Outlines" in objects
+    assert b"/Lang (fr)" in objects
+    for label in ("Dossier du comité", "Dossier n° 2", "Plan de financement 3"):
+        assert pdf_string(label) in objects, label
+    assert pdf_string("Détail") not in objects  # h3: no bookmark
