@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Row, Select
 
 from .extensions import db
-from .finance import STRAND_LABELS, STRANDS
+from .finance import FIGURE_LABELS, STRAND_LABELS, STRANDS
 from .formatting import PARIS
 from .models import STRUCTURE_KIND_TITLES, Call, Dossier, Instruction, Structure, User, utcnow
 from .officer.queries import Assignee, QueueFilters, filtered, ordered
@@ -29,16 +29,9 @@ from .officer.queries import Assignee, QueueFilters, filtered, ordered
 BATCH = 500
 
 #: The requested figures exported per strand and in total, from ``dossier.finance["result"]``.
-EXPORT_FIGURES: dict[str, str] = {
-    "socle": "Base socle",
-    "staff": "Frais de personnel directs",
-    "flat": "Forfait coûts restants",
-    "renfort": "Renforcé",
-    "base": "Base subventionnable",
-    "fse_max": "FSE+ maximum",
-    "fse": "FSE+ demandé plafonné",
-    "self": "Autofinancement",
-}
+# The finance module's labels, but "fse" is the amount requested after caps here, not the
+# instruction's retained amount, which has a column of its own.
+EXPORT_FIGURES: dict[str, str] = {**FIGURE_LABELS, "fse": "FSE+ demandé plafonné"}
 
 TEXT, MONEY, DATETIME = "text", "money", "datetime"
 XLSX_MONEY_FORMAT = "#,##0.00 €"
