@@ -18,6 +18,7 @@ from .instruction import (
     Message,
     Opinion,
 )
+from .committee import AgendaItem, CommitteeSession, Decision, SessionStatus
 from .calls import DEFAULT_ADMISSIBILITY_CRITERIA, DEFAULT_REQUIRED_ATTACHMENTS, Call
 from .qpv import Qpv, QpvCommune, QpvList
 from .structures import STRUCTURE_KIND_TITLES, Structure, StructureKind
@@ -25,6 +26,7 @@ from .types import Base, Money, Rate, UTCDateTime, utcnow
 from .users import ROLE_TITLES, Role, User
 
 __all__ = [
+    "AgendaItem", "CommitteeSession", "Decision", "SessionStatus",
     "AdmissibilityOutcome", "AdmissibilityReview", "ComplementRequest", "Instruction", "Message", "Opinion",
     "Attachment", "Dossier", "DossierState", "DossierVersion", "ReferenceCounter", "SUBMITTED_STATES",
     "TERMINAL_STATES",
