@@ -196,7 +196,9 @@ def edit_section(dossier_id: int, key: str) -> str | Response | tuple[str, int]:
     dossier = db.session.get(Dossier, dossier_id)
     return render_template(
         "applicant/section.html", dossier=dossier, section=section, form=form,
-        version=request.form.get("version", dossier.version) if status != 200 or request.method == "POST" else dossier.version,
+        # After a conflict the form carries the current version, so the user's next save
+        # (their input, checked against the newer data) goes through.
+        version=dossier.version if status == 409 else request.form.get("version", dossier.version),
         result=stored_result(dossier.finance), q=request.args.get("q", ""),
     ), status
 

@@ -236,5 +236,6 @@ def _instruction_page(dossier: Dossier, form: InstructionForm, requested: Any, *
     return render_template(
         "officer/instruction.html", dossier=dossier, form=form, requested=requested, retained=retained,
         instruction=instruction, editable=dossier.state is DossierState.admissible,
-        version=request.form.get("version") or (instruction.version if instruction and instruction.id else ""),
+        version=(instruction.version if instruction and instruction.id else "") if status == 409
+        else request.form.get("version") or (instruction.version if instruction and instruction.id else ""),
     ), status

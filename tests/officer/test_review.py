@@ -219,6 +219,9 @@ def test_two_officers_saving_the_instruction(client, app, login_as, users, db, s
     second = client.post(f"{base}/instruction", data=instruction_data(stale, final="0", opinion_text="Mon texte"))
     assert second.status_code == 409
     assert "Mon texte" in second.get_data(as_text=True)
+    retry = client.post(f"{base}/instruction", data=instruction_data(version_in(second.get_data(as_text=True)),
+                                                                      final="0", opinion_text="Mon texte"))
+    assert retry.status_code == 302
 
 
 @pytest.mark.parametrize(("who", "expected"), [("applicant", 403), ("committee", 403), ("anonymous", 302),

@@ -199,6 +199,12 @@ def test_two_tabs_saving_the_same_section(client, login_as, users, db, make_doss
     assert "modifié entre-temps" in page and 'value="Onglet 2"' in page
     db.session.remove()
     assert db.session.get(Dossier, dossier.id).title == "Onglet 1"
+    # Having seen the conflict, saving again from that page keeps the second tab's text.
+    again = client.post(f"/porteur/dossiers/{dossier.id}/sections/project",
+                        data=form | {"version": version_of(page), "title": "Onglet 2"})
+    assert again.status_code == 302
+    db.session.remove()
+    assert db.session.get(Dossier, dossier.id).title == "Onglet 2"
 
 
 def test_dossier_page_lists_what_is_missing(client, login_as, users, make_dossier):
