@@ -65,6 +65,7 @@ def _register_blueprints(app: Flask) -> None:
     from .admin import bp as admin_bp
     from .applicant import bp as applicant_bp
     from .auth import bp as auth_bp
+    from .committee import bp as committee_bp
     from .dossiers import bp as dossiers_bp
     from .main import bp as main_bp
     from .officer import bp as officer_bp
@@ -75,6 +76,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(applicant_bp)
     app.register_blueprint(dossiers_bp)
     app.register_blueprint(officer_bp)
+    app.register_blueprint(committee_bp)
 
 
 def _register_error_handlers(app: Flask) -> None:

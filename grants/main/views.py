@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, text
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.wrappers import Response
 
 from ..extensions import db
-from ..models import Call, Dossier, QpvList, Role, User, utcnow
+from ..models import Call, CommitteeSession, Dossier, QpvList, Role, User, utcnow
 from ..security import login_required_any, public
 from . import bp
 
@@ -40,7 +40,13 @@ def home() -> str:
             dossiers=dossiers,
         )
     if user.role is Role.committee:
-        return render_template("main/home_committee.html")
+        sessions = db.session.scalars(
+            select(CommitteeSession)
+            .where(CommitteeSession.members.any(User.id == user.id))
+            .options(selectinload(CommitteeSession.items), joinedload(CommitteeSession.call))
+            .order_by(CommitteeSession.meets_at.desc())
+        ).all()
+        return render_template("main/home_committee.html", sessions=sessions)
     context = {"calls": calls, "now": now}
     if user.role is Role.admin:
         context["user_count"] = db.session.scalar(select(func.count(User.id)))

@@ -1,0 +1,194 @@
+"""Committee sessions: staff build the agenda and record decisions; members consult."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from ..extensions import db
+from ..forms.committee import AddItemForm, DecisionForm, SessionForm
+from ..forms.dossier import ConfirmForm
+from ..models import (
+    AgendaItem,
+    Call,
+    CommitteeSession,
+    Decision,
+    Dossier,
+    DossierState,
+    Instruction,
+    Role,
+    SessionStatus,
+    User,
+)
+from ..operations import committee as ops
+from ..operations.dossiers import DossierError
+from ..security import STAFF, get_or_404, roles_required
+from . import bp
+
+staff_required = roles_required(*STAFF)
+
+
+def load_session(session_id: int) -> CommitteeSession:
+    """Staff see every session; a committee member only the sessions they are invited to."""
+    session = db.session.get(CommitteeSession, session_id)
+    if session is None:
+        abort(404)
+    if current_user.role is Role.committee and not session.is_member(current_user):
+        abort(404)
+    return session
+
+
+@bp.route("/appels/<int:call_id>/seances")
+@staff_required
+def list_sessions(call_id: int) -> str:
+    call = get_or_404(Call, call_id)
+    sessions = db.session.scalars(
+        select(CommitteeSession).where(CommitteeSession.call_id == call.id).order_by(CommitteeSession.meets_at)
+    ).all()
+    return render_template("committee/sessions.html", call=call, sessions=sessions)
+
+
+def _member_choices() -> list[tuple[int, str]]:
+    users = db.session.scalars(
+        select(User).where(User.role == Role.committee, User.is_active.is_(True)).order_by(User.full_name)
+    ).all()
+    return [(u.id, f"{u.full_name} ({u.email})") for u in users]
+
+
+@bp.route("/appels/<int:call_id>/seances/nouvelle", methods=["GET", "POST"])
+@staff_required
+def new_session(call_id: int) -> str | Response | tuple[str, int]:
+    call = get_or_404(Call, call_id)
+    form = SessionForm(member_choices=_member_choices())
+    if form.validate_on_submit():
+        members = db.session.scalars(select(User).where(User.id.in_(form.members.data or []))).all()
+        try:
+            session = ops.create_session(
+                call, meets_at=form.meets_at.data, place=form.place.data, chair_name=form.chair_name.data,
+                chair_quality=form.chair_quality.data, members=list(members), actor=current_user,
+            )
+            db.session.commit()
+        except DossierError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return render_template("committee/session_form.html", form=form, call=call), 422
+        flash("Séance créée : composez maintenant son ordre du jour.", "success")
+        return redirect(url_for("committee.show_session", session_id=session.id))
+    return render_template("committee/session_form.html", form=form, call=call), (422 if form.errors else 200)
+
+
+def _candidates(session: CommitteeSession) -> list[tuple[int, str]]:
+    listed = {item.dossier_id for item in session.items}
+    dossiers = db.session.scalars(
+        select(Dossier).where(
+            Dossier.call_id == session.call_id,
+            Dossier.state.in_([DossierState.instructed, DossierState.deferred]),
+        ).options(selectinload(Dossier.structure)).order_by(Dossier.reference)
+    ).all()
+    return [(d.id, f"{d.reference} — {d.structure.name} ({d.state.title})") for d in dossiers if d.id not in listed]
+
+
+@bp.route("/seances/<int:session_id>")
+@roles_required(Role.officer, Role.admin, Role.committee)
+def show_session(session_id: int) -> str:
+    session = load_session(session_id)
+    staff = current_user.role in STAFF
+    retained = {
+        i.dossier_id: i.fse_retained_total for i in db.session.scalars(
+            select(Instruction).where(Instruction.dossier_id.in_([item.dossier_id for item in session.items]))
+        )
+    }
+    return render_template(
+        "committee/session.html", session=session, staff=staff, figures=ops.envelope(session), retained=retained,
+        add_form=AddItemForm(dossier_choices=_candidates(session)) if staff else None,
+        decision_form=DecisionForm() if staff else None, confirm=ConfirmForm(), Decision=Decision,
+        SessionStatus=SessionStatus,
+    )
+
+
+def _back(session: CommitteeSession, anchor: str = "") -> Response:
+    return redirect(url_for("committee.show_session", session_id=session.id) + anchor)
+
+
+def _run(session: CommitteeSession, action, success: str, anchor: str = "") -> Response:  # type: ignore[no-untyped-def]
+    try:
+        action()
+        db.session.commit()
+    except DossierError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        flash(success, "success")
+    return _back(session, anchor)
+
+
+@bp.route("/seances/<int:session_id>/ordre-du-jour", methods=["POST"])
+@staff_required
+def add_item(session_id: int) -> Response:
+    session = load_session(session_id)
+    form = AddItemForm(dossier_choices=_candidates(session))
+    if not form.validate_on_submit():
+        flash("Choisissez un dossier instruit de l'appel.", "error")
+        return _back(session)
+    dossier = get_or_404(Dossier, form.dossier_id.data)
+    return _run(session, lambda: ops.add_to_agenda(session, dossier, current_user),
+                f"Dossier {dossier.reference} inscrit à l'ordre du jour.", "#ordre-du-jour")
+
+
+@bp.route("/seances/<int:session_id>/ordre-du-jour/<int:item_id>/<direction>", methods=["POST"])
+@staff_required
+def move_item(session_id: int, item_id: int, direction: str) -> Response:
+    session = load_session(session_id)
+    if direction not in ("monter", "descendre") or not ConfirmForm().validate_on_submit():
+        abort(400)
+    order = [item.id for item in session.items]
+    if item_id not in order:
+        abort(404)
+    index = order.index(item_id)
+    other = index - 1 if direction == "monter" else index + 1
+    if 0 <= other < len(order):
+        order[index], order[other] = order[other], order[index]
+    return _run(session, lambda: ops.reorder_agenda(session, order, current_user), "Ordre du jour modifié.",
+                "#ordre-du-jour")
+
+
+@bp.route("/seances/<int:session_id>/tenue", methods=["POST"])
+@staff_required
+def mark_held(session_id: int) -> Response:
+    session = load_session(session_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return _run(session, lambda: ops.mark_held(session, current_user),
+                "Séance tenue : enregistrez la décision prise sur chaque dossier.")
+
+
+@bp.route("/seances/<int:session_id>/decisions/<int:item_id>", methods=["POST"])
+@staff_required
+def record_decision(session_id: int, item_id: int) -> Response:
+    session = load_session(session_id)
+    item = db.session.get(AgendaItem, item_id)
+    if item is None or item.session_id != session.id:
+        abort(404)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash("Décision incomplète : " + " ".join(e for errors in form.errors.values() for e in errors), "error")
+        return _back(session, f"#item-{item.id}")
+    return _run(
+        session,
+        lambda: ops.record_decision(item, Decision(form.decision.data), current_user,
+                                    amount=form.amount.data, motive=form.motive.data or ""),
+        f"Décision enregistrée pour le dossier {item.dossier.reference}.", f"#item-{item.id}",
+    )
+
+
+@bp.route("/seances/<int:session_id>/cloture", methods=["POST"])
+@staff_required
+def close_session(session_id: int) -> Response:
+    session = load_session(session_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    return _run(session, lambda: ops.close_session(session, current_user),
+                "Séance close : le procès-verbal est figé.")
