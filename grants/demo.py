@@ -260,10 +260,10 @@ DEMO_DOSSIERS = [
 def _demo_dossiers() -> None:
     """Dossiers of the open demo call: two submitted (for the officers), one draft."""
     from .operations.dossiers import add_attachment, create_dossier, save_section, submit_dossier
-    from .storage import store_for
+    from .storage import current_store
 
     call = db.session.scalar(select(Call).where(Call.code == "AAP-QPV-DEMO"))
-    store = store_for(current_app.config["GRANTS_STORAGE_DIR"])
+    store = current_store()
     for email, title, codes, youth, salaries, submit in DEMO_DOSSIERS:
         user = db.session.scalar(select(User).where(User.email == email))
         dossier = create_dossier(call, user.structure, user)

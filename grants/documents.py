@@ -102,7 +102,7 @@ def fiche_context(
     generated_at: datetime,
 ) -> dict[str, Any]:
     """The context of ``pdf/fiche.html``: ``{"fiche": {...}, "reference", "generated_at",
-    "document_hash"}``.
+    "document_hash", "source_hash"}``.
 
     ``snapshot_content`` is the dossier content JSON of the submitted version;
     ``requested_finance`` the financing computation stored with it and
@@ -163,6 +163,9 @@ def fiche_context(
         "reference": reference,
         "generated_at": generated_at,
         "document_hash": document_fingerprint(plain),
+        # What the fiche says, whenever it is printed: a rendered fiche whose source hash
+        # is unchanged needs no new rendering.
+        "source_hash": document_fingerprint({k: v for k, v in plain.items() if k != "generated_at"}),
     }
 
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 from flask import current_app, render_template
 
 
-def send_email(to: list[str] | str, subject: str, template: str, **context: object) -> EmailMessage:
-    """Render ``template`` (plain text, French) and send it to ``to``."""
+Attachment = tuple[str, bytes, str]  # file name, content, MIME type
+
+
+def send_email(
+    to: list[str] | str, subject: str, template: str, *, attachments: Sequence[Attachment] = (),
+    **context: object,
+) -> EmailMessage:
+    """Render ``template`` (plain text, French) and send it to ``to``, with ``attachments``."""
     recipients = [to] if isinstance(to, str) else list(to)
     message = EmailMessage()
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
@@ -18,9 +25,16 @@ def send_email(to: list[str] | str, subject: str, template: str, **context: obje
     message["Subject"] = f"[Parcours QPV] {subject}"
     message["Message-ID"] = make_msgid(domain="parcours-qpv")
     message.set_content(render_template(template, **context))
+    for filename, data, mime in attachments:
+        maintype, _, subtype = mime.partition("/")
+        message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     server = current_app.config.get("MAIL_SERVER")
     if not server:
-        current_app.logger.info("E-mail (non envoyé, MAIL_SERVER absent) :\n%s", message)
+        current_app.logger.info(
+            "E-mail (non envoyé, MAIL_SERVER absent) à %s : %s%s", message["To"], message["Subject"],
+            f" ({len(attachments)} pièce(s) jointe(s))" if attachments else "",
+        )
+        current_app.logger.debug("%s", message.get_body(("plain",)))
         return message
     with smtplib.SMTP(server, current_app.config["MAIL_PORT"], timeout=10) as smtp:
         if current_app.config.get("MAIL_USE_TLS"):

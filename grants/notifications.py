@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Sequence
 
 from flask import current_app, url_for
 
-from .mail import send_email
+from .mail import Attachment, send_email
 from .models import Dossier, DossierVersion
 
 
-def _safely(recipients: list[str], subject: str, template: str, **context: object) -> None:
+def _safely(recipients: list[str], subject: str, template: str, *, attachments: Sequence[Attachment] = (),
+            **context: object) -> None:
     if not recipients:
         return
     try:
-        send_email(recipients, subject, template, **context)
+        send_email(recipients, subject, template, attachments=attachments, **context)
     except (smtplib.SMTPException, OSError):
         current_app.logger.exception("e-mail %r to %s not sent", subject, recipients)
 
@@ -50,13 +52,31 @@ def _staff_recipients(dossier: Dossier) -> list[str]:
     ))
 
 
-def notify_admissibility(dossier: Dossier, motive: str) -> None:
-    """Tell the structure its dossier is recevable or irrecevable (with the motive)."""
+def letter_filename(dossier: Dossier) -> str:
+    return f"notification-{dossier.reference}.pdf"
+
+
+def notify_admissibility(dossier: Dossier, motive: str, letter: bytes | None = None) -> None:
+    """Tell the structure its dossier is recevable or irrecevable (with the motive and,
+    for an inadmissibility, the notification letter attached)."""
     _safely(
         _structure_recipients(dossier),
         f"Dossier {dossier.reference} : {dossier.state.title.lower()}",
         "email/admissibility_decision.txt",
-        dossier=dossier, motive=motive,
+        attachments=[(letter_filename(dossier), letter, "application/pdf")] if letter else (),
+        dossier=dossier, motive=motive, letter=bool(letter),
+        link=url_for("applicant.show_dossier", dossier_id=dossier.id, _external=True),
+    )
+
+
+def notify_decision(dossier: Dossier, kind: str, letter: bytes) -> None:
+    """Send the committee's decision (selection or rejection) with its letter attached."""
+    _safely(
+        _structure_recipients(dossier),
+        f"Dossier {dossier.reference} : décision du comité de sélection",
+        "email/committee_decision.txt",
+        attachments=[(letter_filename(dossier), letter, "application/pdf")],
+        dossier=dossier, kind=kind,
         link=url_for("applicant.show_dossier", dossier_id=dossier.id, _external=True),
     )
 

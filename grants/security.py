@@ -27,7 +27,9 @@ def public(view: F) -> F:
 
 
 def roles_required(*roles: Role) -> Callable[[F], F]:
-    """Require a logged-in user with one of ``roles``; an admin is never implied."""
+    """Require a logged-in user with one of ``roles``; an admin is never implied.
+
+    Others get 403, committee members 404."""
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
@@ -35,7 +37,9 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             if current_user.role not in roles:
-                abort(403)
+                # Committee members see their sessions and nothing else: other pages do
+                # not exist for them (DESIGN.md §7).
+                abort(404 if current_user.role is Role.committee else 403)
             return view(*args, **kwargs)
 
         wrapped.required_roles = frozenset(roles)  # type: ignore[attr-defined]

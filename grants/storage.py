@@ -132,3 +132,10 @@ def _fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def current_store() -> LocalFileStore:
+    """The store of the running application (``GRANTS_STORAGE_DIR``)."""
+    from flask import current_app
+
+    return store_for(current_app.config["GRANTS_STORAGE_DIR"])

@@ -28,6 +28,7 @@ from ..models import Call, Dossier, DossierState, Qpv, Role, StructureKind, utcn
 from ..notifications import notify_complements_answered, notify_submission
 from ..operations import dossiers as ops
 from ..operations import review as review_ops
+from ..operations.documents import notification_letter
 from ..security import get_or_404, roles_required
 from ..uploads import UploadRefused, read_limited
 from . import bp
@@ -36,7 +37,7 @@ applicant_required = roles_required(Role.applicant)
 
 
 def _store() -> storage.FileStore:
-    return storage.store_for(current_app.config["GRANTS_STORAGE_DIR"])
+    return storage.current_store()
 
 
 def _max_upload() -> int:
@@ -129,6 +130,7 @@ def show_dossier(dossier_id: int) -> str:
         result=stored_result(dossier.finance),
         qpvs=_qpvs_by_code(dossier),
         types={t["code"]: t["label"] for t in ops.attachment_types(dossier.call)},
+        letter=notification_letter(dossier),
         now=utcnow(),
     )
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
 
+from ..dossiers.views import send_bytes, send_stored
 from ..extensions import db
 from ..forms.committee import AddItemForm, DecisionForm, SessionForm
 from ..forms.dossier import ConfirmForm
@@ -23,7 +24,10 @@ from ..models import (
     SessionStatus,
     User,
 )
+from ..notifications import notify_decision
 from ..operations import committee as ops
+from ..operations import documents
+from ..storage import current_store
 from ..operations.dossiers import DossierError
 from ..security import STAFF, get_or_404, roles_required
 from . import bp
@@ -190,5 +194,53 @@ def close_session(session_id: int) -> Response:
     session = load_session(session_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    return _run(session, lambda: ops.close_session(session, current_user),
-                "Séance close : le procès-verbal est figé.")
+    try:
+        letters = ops.close_session(session, current_user, store=current_store())
+        db.session.commit()
+    except DossierError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return _back(session)
+    for letter in letters:
+        notify_decision(letter.dossier, letter.kind, letter.data)
+    flash(f"Séance close : le procès-verbal est figé et {len(letters)} lettre(s) de notification "
+          "envoyée(s) aux porteurs.", "success")
+    return _back(session)
+
+
+# Documents -----------------------------------------------------------------------------------
+
+
+@bp.route("/seances/<int:session_id>/fiches/<int:item_id>.pdf")
+@roles_required(Role.officer, Role.admin, Role.committee)
+def download_fiche(session_id: int, item_id: int) -> Response:
+    session = load_session(session_id)
+    item = next((i for i in session.items if i.id == item_id), None)
+    if item is None:
+        abort(404)
+    data, _render = documents.fiche_pdf(item.dossier, store=current_store())
+    db.session.commit()  # keeps the rendering for the next reader
+    return send_bytes(data, f"fiche-synthese-{item.dossier.reference}.pdf", "application/pdf")
+
+
+@bp.route("/seances/<int:session_id>/dossier-du-comite.pdf")
+@roles_required(Role.officer, Role.admin, Role.committee)
+def download_pack(session_id: int) -> Response:
+    session = load_session(session_id)
+    try:
+        data = documents.committee_pack(session, store=current_store())
+    except documents.DocumentUnavailable as exc:
+        flash(str(exc), "error")
+        return _back(session)
+    db.session.commit()
+    return send_bytes(data, f"dossier-comite-{session.call.code}-seance-{session.id}.pdf", "application/pdf")
+
+
+@bp.route("/seances/<int:session_id>/proces-verbal.pdf")
+@roles_required(Role.officer, Role.admin, Role.committee)
+def download_minutes(session_id: int) -> Response:
+    session = load_session(session_id)
+    if session.minutes_file is None:
+        abort(404)
+    return send_stored(session.minutes_file, f"proces-verbal-{session.call.code}-seance-{session.id}.pdf",
+                       "application/pdf", session.minutes_sha256 or "")

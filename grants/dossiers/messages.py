@@ -15,11 +15,11 @@ from ..operations import messages as ops
 from ..security import login_required_any
 from ..uploads import UploadRefused, read_limited
 from . import bp
-from .views import _send
+from .views import send_stored
 
 
 def _store() -> storage.FileStore:
-    return storage.store_for(current_app.config["GRANTS_STORAGE_DIR"])
+    return storage.current_store()
 
 
 def _max_upload() -> int:
@@ -100,4 +100,4 @@ def message_attachment(dossier_id: int, message_id: int) -> Response:
     message = db.session.get(Message, message_id)
     if message is None or message.dossier_id != dossier.id or message.attachment_file is None:
         abort(404)
-    return _send(message.attachment_file, message.attachment_name, message.attachment_mime, message.attachment_sha256)
+    return send_stored(message.attachment_file, message.attachment_name, message.attachment_mime, message.attachment_sha256)

@@ -9,6 +9,7 @@ from werkzeug.wrappers import Response
 
 from .. import storage
 from ..access import get_attachment_or_404, get_dossier_or_404
+from ..operations.documents import notification_letter
 from ..security import login_required_any
 from . import bp
 
@@ -16,12 +17,18 @@ from . import bp
 PREVIEWABLE = {"application/pdf", "image/png", "image/jpeg"}
 
 
-def _send(name: str, download_name: str, mimetype: str, sha256: str, *, inline: bool = False) -> Response:
-    store = storage.store_for(current_app.config["GRANTS_STORAGE_DIR"])
+def send_stored(name: str, download_name: str, mimetype: str, sha256: str, *, inline: bool = False) -> Response:
+    """A stored file, checked against its SHA-256, as a download that is never cached."""
+    store = storage.current_store()
     data = store.read(name)
     if storage.sha256_hex(data) != sha256:
         current_app.logger.error("stored file %s does not match its SHA-256", name)
         abort(500)
+    return send_bytes(data, download_name, mimetype, inline=inline)
+
+
+def send_bytes(data: bytes, download_name: str, mimetype: str, *, inline: bool = False) -> Response:
+    """``data`` as a download (or shown inline) that browsers never sniff nor cache."""
     response = send_file(BytesIO(data), mimetype=mimetype, as_attachment=not inline, download_name=download_name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
@@ -33,7 +40,7 @@ def _send(name: str, download_name: str, mimetype: str, sha256: str, *, inline: 
 def download_attachment(dossier_id: int, attachment_id: int) -> Response:
     dossier = get_dossier_or_404(dossier_id)
     attachment = get_attachment_or_404(dossier, attachment_id)
-    return _send(attachment.storage_name, attachment.display_name, attachment.mime, attachment.sha256)
+    return send_stored(attachment.storage_name, attachment.display_name, attachment.mime, attachment.sha256)
 
 
 @bp.route("/<int:dossier_id>/versions/<int:number>/accuse-reception.pdf")
@@ -43,10 +50,21 @@ def download_receipt(dossier_id: int, number: int) -> Response:
     version = next((v for v in dossier.versions if v.number == number), None)
     if version is None or version.receipt_file is None:
         abort(404)
-    return _send(
+    return send_stored(
         version.receipt_file, f"accuse-reception-{dossier.reference}-v{number}.pdf", "application/pdf",
         version.receipt_sha256,
     )
+
+
+@bp.route("/<int:dossier_id>/notification.pdf")
+@login_required_any
+def download_letter(dossier_id: int) -> Response:
+    """The letter notifying the dossier's decision, once issued (see notification_letter)."""
+    dossier = get_dossier_or_404(dossier_id)
+    letter = notification_letter(dossier)
+    if letter is None:
+        abort(404)
+    return send_stored(letter.file, f"notification-{dossier.reference}.pdf", "application/pdf", letter.sha256)
 
 
 @bp.route("/<int:dossier_id>/pieces/<int:attachment_id>/apercu")
@@ -56,7 +74,7 @@ def preview_attachment(dossier_id: int, attachment_id: int) -> Response:
     dossier = get_dossier_or_404(dossier_id)
     attachment = get_attachment_or_404(dossier, attachment_id)
     if attachment.mime not in PREVIEWABLE:
-        return _send(attachment.storage_name, attachment.display_name, attachment.mime, attachment.sha256)
-    response = _send(attachment.storage_name, attachment.display_name, attachment.mime, attachment.sha256, inline=True)
+        return send_stored(attachment.storage_name, attachment.display_name, attachment.mime, attachment.sha256)
+    response = send_stored(attachment.storage_name, attachment.display_name, attachment.mime, attachment.sha256, inline=True)
     response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
     return response

@@ -19,6 +19,7 @@ from .instruction import (
     Opinion,
 )
 from .committee import AgendaItem, CommitteeSession, Decision, SessionStatus
+from .documents import FicheRender
 from .calls import DEFAULT_ADMISSIBILITY_CRITERIA, DEFAULT_REQUIRED_ATTACHMENTS, Call
 from .qpv import Qpv, QpvCommune, QpvList
 from .structures import STRUCTURE_KIND_TITLES, Structure, StructureKind
@@ -30,7 +31,7 @@ __all__ = [
     "AdmissibilityOutcome", "AdmissibilityReview", "ComplementRequest", "Instruction", "Message", "Opinion",
     "Attachment", "Dossier", "DossierState", "DossierVersion", "ReferenceCounter", "SUBMITTED_STATES",
     "TERMINAL_STATES",
-    "AuditEntry", "Base", "Call", "DEFAULT_ADMISSIBILITY_CRITERIA", "DEFAULT_REQUIRED_ATTACHMENTS",
+    "AuditEntry", "Base", "FicheRender", "Call", "DEFAULT_ADMISSIBILITY_CRITERIA", "DEFAULT_REQUIRED_ATTACHMENTS",
     "Money", "Qpv", "QpvCommune", "QpvList", "ROLE_TITLES", "Rate", "Role", "STRUCTURE_KIND_TITLES",
     "Structure", "StructureKind", "UTCDateTime", "User", "utcnow",
 ]

@@ -53,6 +53,9 @@ class AdmissibilityReview(Base):
     motive: Mapped[str] = mapped_column(Text, default="")
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The notification of an inadmissibility, rendered once when it is declared.
+    letter_file: Mapped[str | None] = mapped_column(String(64))
+    letter_sha256: Mapped[str | None] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 

@@ -10,7 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
+from .. import storage
 from ..dossier_sections import SECTIONS, stored_result
+from ..dossiers.views import send_bytes
 from ..extensions import db
 from ..forms.review import (
     ComplementRequestForm,
@@ -32,6 +34,7 @@ from ..models import (
 )
 from ..notifications import notify_admissibility, notify_complements_requested
 from ..operations import dossiers as dossier_ops
+from ..operations import documents
 from ..operations import review as ops
 from ..security import STAFF, roles_required
 from ..working_days import add_working_days
@@ -106,7 +109,7 @@ def _page(dossier: Dossier, *, checklist: Any = None, complements: Any = None, r
         changes=version_changes(dossier), types={t["code"]: t["label"] for t in types},
         checklist=checklist or checklist_form(dossier.call.admissibility_criteria, review.answers),
         complements=complements, reopen=reopen or ReopenForm(), instruction=instruction,
-        now=utcnow(),
+        letter=documents.notification_letter(dossier), now=utcnow(),
     ), status
 
 
@@ -114,6 +117,15 @@ def _page(dossier: Dossier, *, checklist: Any = None, complements: Any = None, r
 @staff_required
 def show_dossier(dossier_id: int) -> tuple[str, int]:
     return _page(_load(dossier_id))
+
+
+@bp.route("/dossiers/<int:dossier_id>/fiche-synthese.pdf")
+@staff_required
+def download_fiche(dossier_id: int) -> Response:
+    dossier = _load(dossier_id)
+    data, _render = documents.fiche_pdf(dossier, store=storage.current_store())
+    db.session.commit()  # keeps the rendering for the next reader
+    return send_bytes(data, f"fiche-synthese-{dossier.reference}.pdf", "application/pdf")
 
 
 @bp.route("/dossiers/<int:dossier_id>/recevabilite", methods=["POST"])
@@ -125,10 +137,12 @@ def save_admissibility(dossier_id: int) -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         return _page(dossier, checklist=form, status=422)
     decision = request.form.get("decision", "")
+    letter = None
     try:
         ops.save_checklist(review, checklist_answers(form), current_user, request.form.get("version"))
         if decision in ("admissible", "inadmissible"):
-            ops.record_admissibility(review, AdmissibilityOutcome(decision), form.motive.data or "", current_user)
+            letter = ops.record_admissibility(review, AdmissibilityOutcome(decision), form.motive.data or "",
+                                              current_user, store=storage.current_store())
         db.session.commit()
     except dossier_ops.DossierError as exc:
         db.session.rollback()
@@ -139,7 +153,7 @@ def save_admissibility(dossier_id: int) -> Response | tuple[str, int]:
         flash(CONFLICT, "error")
         return _page(db.session.get(Dossier, dossier_id), checklist=form, status=409)
     if decision in ("admissible", "inadmissible"):
-        notify_admissibility(dossier, review.motive)
+        notify_admissibility(dossier, review.motive, letter)
         flash(f"Dossier déclaré {dossier.state.title.lower()} ; le porteur est prévenu par courriel.", "success")
     else:
         flash("Grille de recevabilité enregistrée.", "success")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -23,8 +24,12 @@ from ..models import (
     User,
     utcnow,
 )
+from ..storage import FileStore
 from .audit import log_action
 from .dossiers import DossierError, apply_transition
+
+if TYPE_CHECKING:
+    from .documents import IssuedLetter
 
 ZERO = Decimal("0.00")
 DECISION_STATES = {
@@ -183,7 +188,14 @@ def record_decision(
     )
 
 
-def close_session(session: CommitteeSession, actor: User, now: datetime | None = None) -> None:
+def close_session(
+    session: CommitteeSession, actor: User, *, store: FileStore, now: datetime | None = None,
+) -> list[IssuedLetter]:
+    """Close a held session whose every item is decided: its procès-verbal and the letters
+    of its selections and rejections are rendered and stored, final from now on. The
+    letters are returned, for the view to send them once the closing is committed."""
+    from .documents import issue_letters, issue_minutes
+
     _check_staff(actor)
     if session.status is not SessionStatus.held:
         raise DossierError("Seule une séance tenue peut être close.")
@@ -193,4 +205,9 @@ def close_session(session: CommitteeSession, actor: User, now: datetime | None =
     session.status = SessionStatus.closed
     session.closed_at = now or utcnow()
     db.session.flush()
-    log_action("committee.closed", session, actor, from_state="held", to_state="closed")
+    issue_minutes(session, store=store, now=session.closed_at)
+    letters = issue_letters(session, store=store, now=session.closed_at)
+    db.session.flush()
+    log_action("committee.closed", session, actor, from_state="held", to_state="closed",
+               details={"minutes_sha256": session.minutes_sha256, "letters": len(letters)})
+    return letters

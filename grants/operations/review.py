@@ -117,8 +117,11 @@ def save_checklist(
 
 def record_admissibility(
     review: AdmissibilityReview, outcome: AdmissibilityOutcome, motive: str, actor: User,
-) -> None:
-    """Declare the dossier recevable or irrecevable from the saved checklist."""
+    *, store: storage_module.FileStore | None = None, now: datetime | None = None,
+) -> bytes | None:
+    """Declare the dossier recevable or irrecevable from the saved checklist. An
+    inadmissibility is notified by a letter, rendered and kept in ``store`` (required
+    then): the letter's PDF is returned."""
     dossier = review.dossier
     _check_staff(dossier, actor)
     values = {c["code"]: (review.answers.get(c["code"]) or {}).get("value") for c in dossier.call.admissibility_criteria}
@@ -140,11 +143,18 @@ def record_admissibility(
         target = DossierState.inadmissible
     else:
         raise DossierError("Pour demander des compléments, utilisez le formulaire de demande de compléments.")
+    if target is DossierState.inadmissible and store is None:
+        raise ValueError("an inadmissibility needs a store for its notification letter")
     review.outcome = outcome
     review.motive = motive
-    review.decided_at = utcnow()
+    review.decided_at = now or utcnow()
     review.decided_by_id = actor.id
     apply_transition(dossier, target, actor, motive=motive, failed=failed)
+    if target is DossierState.inadmissible and store is not None:
+        from .documents import issue_inadmissibility_letter
+
+        return issue_inadmissibility_letter(review, store=store, now=review.decided_at)
+    return None
 
 
 # Complements -----------------------------------------------------------------------------

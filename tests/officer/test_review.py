@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from grants.models import AuditEntry, Dossier, DossierState, Instruction
 from grants.working_days import add_working_days
+from tests.pdftools import pdf_words
 
 MANUAL = {"signatory", "tax_social", "not_completed"}
 
@@ -92,7 +93,20 @@ def test_inadmissible_needs_a_motive_and_can_be_reopened(client, login_as, users
     assert done.status_code == 302
     db.session.remove()
     assert db.session.get(Dossier, submitted.id).state is DossierState.inadmissible
-    assert "Situation sociale non régularisée." in smtp_server.messages[-1].get_content()
+    mail = smtp_server.messages[-1]
+    assert "Situation sociale non régularisée." in mail.get_body(("plain",)).get_content()
+    [attached] = list(mail.iter_attachments())
+    assert attached.get_filename() == f"notification-{submitted.reference}.pdf"
+    letter = pdf_words(attached.get_content())
+    assert "notification d'irrecevabilité" in letter and "Situation sociale non régularisée." in letter
+    client.post("/compte/deconnexion", csrf_from="/")
+    login_as(users["applicant"])
+    page = client.get(f"/porteur/dossiers/{submitted.id}").get_data(as_text=True)
+    assert "Dossier déclaré irrecevable" in page and "Situation sociale non régularisée." in page
+    download = client.get(f"/dossiers/{submitted.id}/notification.pdf")
+    assert download.status_code == 200 and download.data == attached.get_content()
+    client.post("/compte/deconnexion", csrf_from="/")
+    login_as(users["officer"])
     refused = client.post(f"{base}/reouvrir", data={"motive": ""}, csrf_from=base)
     assert refused.status_code == 422
     reopened = client.post(f"{base}/reouvrir", data={"motive": "Attestation reçue par courrier."}, csrf_from=base)
@@ -224,7 +238,7 @@ def test_two_officers_saving_the_instruction(client, app, login_as, users, db, s
     assert retry.status_code == 302
 
 
-@pytest.mark.parametrize(("who", "expected"), [("applicant", 403), ("committee", 403), ("anonymous", 302),
+@pytest.mark.parametrize(("who", "expected"), [("applicant", 403), ("committee", 404), ("anonymous", 302),
                                                ("officer", 200), ("admin", 200)])
 def test_officer_dossier_page_access(client, login_as, users, submitted, who, expected):
     if who != "anonymous":

@@ -131,7 +131,7 @@ def test_envelope_is_never_exceeded(app, db, users, instructed, session_with):
         assert ops.envelope(session).remaining == Decimal("0.00")
 
 
-def test_rejection_deferral_close_and_frozen_session(app, db, users, instructed, session_with):
+def test_rejection_deferral_close_and_frozen_session(app, db, users, instructed, session_with, store):
     first, second = instructed(), instructed(users["other_applicant"])
     session_id = session_with(instructed.call, [first, second])
     with app.test_request_context():
@@ -141,9 +141,9 @@ def test_rejection_deferral_close_and_frozen_session(app, db, users, instructed,
         officer = officer_of(db, users)
         ops.record_decision(session.items[0], Decision.rejected, officer, motive="Public hors QPV majoritaire.")
         with pytest.raises(DossierError, match="Décisions manquantes"):
-            ops.close_session(session, officer)
+            ops.close_session(session, officer, store=store)
         ops.record_decision(session.items[1], Decision.deferred, officer)
-        ops.close_session(session, officer)
+        ops.close_session(session, officer, store=store)
         db.session.commit()
         assert session.status is SessionStatus.closed
         assert db.session.get(Dossier, first.id).state is DossierState.rejected
@@ -152,7 +152,7 @@ def test_rejection_deferral_close_and_frozen_session(app, db, users, instructed,
             ops.reorder_agenda(session, [i.id for i in session.items], officer)
 
 
-def test_deferred_dossier_is_relisted_in_a_later_session(app, db, users, instructed, session_with):
+def test_deferred_dossier_is_relisted_in_a_later_session(app, db, users, instructed, session_with, store):
     dossier = instructed()
     first_id = session_with(instructed.call, [dossier])
     with app.test_request_context():
@@ -160,7 +160,7 @@ def test_deferred_dossier_is_relisted_in_a_later_session(app, db, users, instruc
 
         session = db.session.get(CommitteeSession, first_id)
         ops.record_decision(session.items[0], Decision.deferred, officer_of(db, users))
-        ops.close_session(session, officer_of(db, users))
+        ops.close_session(session, officer_of(db, users), store=store)
         db.session.commit()
     second_id = session_with(instructed.call, [dossier], held=False)
     with app.test_request_context():

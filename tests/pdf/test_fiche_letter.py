@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import re
-import subprocess
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -32,6 +31,7 @@ from grants.finance import FIGURES, STRANDS, FinanceRules, compute
 from grants.formatting import money
 from grants.pdf import render_html, render_pdf
 from tests.conftest import COMPLETE_CONTENT
+from tests.pdftools import plain, poppler
 
 REFERENCE = "AAP-QPV-DEMO-2026-0007"
 GENERATED_AT = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -110,18 +110,6 @@ def letter_kwargs(kind: str, **overrides: Any) -> dict[str, Any]:
 
 
 # Helpers -------------------------------------------------------------------------------------
-
-
-def poppler(tool: str, pdf: bytes, tmp_path: Path, *args: str) -> str:
-    path = tmp_path / f"document-{time.perf_counter_ns()}.pdf"
-    path.write_bytes(pdf)
-    command = [tool, *args, str(path)] + (["-"] if tool == "pdftotext" else [])
-    return subprocess.run(command, check=True, capture_output=True, text=True).stdout
-
-
-def plain(text: str) -> str:
-    """No-break spaces made plain, whitespace collapsed: wrapped phrases read whole."""
-    return " ".join(text.replace("\u202f", " ").replace("\u00a0", " ").split())
 
 
 def fmt(value: Decimal) -> str:

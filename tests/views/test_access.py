@@ -38,7 +38,7 @@ ADMIN_PAGES = ["/admin/appels", "/admin/appels/nouveau", "/admin/comptes", "/adm
 @pytest.mark.parametrize("path", ADMIN_PAGES)
 @pytest.mark.parametrize(
     ("who", "expected"),
-    [("anonymous", 302), ("applicant", 403), ("officer", 403), ("committee", 403), ("admin", 200)],
+    [("anonymous", 302), ("applicant", 403), ("officer", 403), ("committee", 404), ("admin", 200)],
 )
 def test_admin_pages_matrix(client, login_as, users, path, who, expected):
     if who != "anonymous":

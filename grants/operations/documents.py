@@ -1,0 +1,431 @@
+"""The committee's documents, from the database to stored PDFs (DESIGN.md §7).
+
+- The *fiche de synthèse* of a dossier is rendered when asked for and kept
+  (:class:`~grants.models.FicheRender`) with the fingerprint of the data it shows: it is
+  rendered again only when that data changes (new version, instruction, admissibility…).
+- The *dossier du comité* is a front part rendered for the session (cover, agenda with the
+  envelope, table of contents) followed by the stored fiches, joined with pypdf, with one
+  PDF bookmark per fiche: once the fiches are rendered, building it costs one small
+  rendering and a merge.
+- The *procès-verbal* and the *lettres de notification* are final: rendered once, at the
+  closing of the session (or when an inadmissibility is declared), stored with their
+  SHA-256 and served from storage afterwards.
+
+Rendering needs an application context (templates, static files).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from io import BytesIO
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .. import storage as storage_module
+from ..documents import fiche_context, letter_context, render_fiche, render_letter
+from ..extensions import db
+from ..models import (
+    AdmissibilityOutcome,
+    AdmissibilityReview,
+    AgendaItem,
+    CommitteeSession,
+    Decision,
+    Dossier,
+    FicheRender,
+    Instruction,
+    Qpv,
+    SessionStatus,
+    StructureKind,
+    utcnow,
+)
+from ..pdf import document_fingerprint, render_pdf
+from .committee import Envelope, envelope
+
+__all__ = [
+    "DocumentUnavailable",
+    "committee_pack",
+    "fiche_inputs",
+    "fiche_pdf",
+    "issue_inadmissibility_letter",
+    "issue_letters",
+    "issue_minutes",
+    "letter_inputs",
+    "minutes_context",
+    "minutes_title",
+    "notification_letter",
+    "pack_title",
+]
+
+
+class DocumentUnavailable(LookupError):
+    """The document does not exist (yet) for this object, with the reason in French."""
+
+
+def pack_title(session: CommitteeSession) -> str:
+    return f"Dossier du comité de sélection — {session.call.code} — séance n° {session.id}"
+
+
+def minutes_title(session: CommitteeSession) -> str:
+    return f"Procès-verbal du comité de sélection — {session.call.code} — séance n° {session.id}"
+
+
+def _structure(snapshot: dict[str, Any]) -> dict[str, Any]:
+    structure = dict(snapshot.get("structure") or {})
+    try:
+        structure["kind_title"] = StructureKind(structure.get("kind")).title
+    except ValueError:
+        structure["kind_title"] = ""
+    return structure
+
+
+# --- fiche de synthèse ------------------------------------------------------------------------
+
+
+def fiche_inputs(dossier: Dossier) -> dict[str, Any]:
+    """The plain data of a dossier's fiche (the keyword arguments of
+    :func:`grants.documents.fiche_context`, ``generated_at`` apart), as submitted (latest
+    version) and as instructed."""
+    version = dossier.latest_version
+    if version is None:
+        raise DocumentUnavailable("Ce dossier n'a pas encore été déposé : il n'a pas de fiche de synthèse.")
+    snapshot = version.snapshot
+    content = snapshot.get("content") or {}
+    call = dossier.call
+    codes = list((content.get("territories") or {}).get("qpv_codes") or [])
+    qpvs = []
+    if codes and call.qpv_list_id is not None:
+        rows = db.session.scalars(
+            select(Qpv).where(Qpv.qpv_list_id == call.qpv_list_id, Qpv.code.in_(codes))
+            .options(selectinload(Qpv.communes)).order_by(Qpv.code)
+        )
+        qpvs = [{"code": q.code, "name": q.name, "communes": [c.name for c in q.communes]} for q in rows]
+    review = db.session.scalar(select(AdmissibilityReview).where(AdmissibilityReview.dossier_id == dossier.id))
+    admissibility = None
+    if review is not None:
+        admissibility = {
+            "outcome_title": review.outcome.title if review.outcome else None,
+            "decided_at": review.decided_at,
+            "motive": review.motive,
+            "criteria": [
+                {
+                    "label": criterion["label"],
+                    "value": (review.answers.get(criterion["code"]) or {}).get("value"),
+                    "comment": (review.answers.get(criterion["code"]) or {}).get("comment", ""),
+                }
+                for criterion in call.admissibility_criteria
+            ],
+        }
+    instruction = db.session.scalar(select(Instruction).where(Instruction.dossier_id == dossier.id))
+    opinion = None
+    if instruction is not None and instruction.opinion is not None:
+        opinion = {
+            "title": instruction.opinion.title,
+            "text": instruction.opinion_text,
+            "instructed_at": instruction.instructed_at,
+            "instructed_by": instruction.instructed_by.full_name if instruction.instructed_by else "",
+        }
+    return {
+        "reference": dossier.reference or "",
+        "call": {"code": call.code, "title": call.title},
+        "structure": _structure(snapshot),
+        "snapshot_content": content,
+        "qpvs": qpvs,
+        "requested_finance": snapshot.get("finance"),
+        "retained_finance": instruction.finance if instruction is not None else None,
+        "admissibility": admissibility,
+        "opinion": opinion,
+    }
+
+
+def _page_count(data: bytes) -> int:
+    from pypdf import PdfReader
+
+    return len(PdfReader(BytesIO(data)).pages)
+
+
+def fiche_pdf(
+    dossier: Dossier, *, store: storage_module.FileStore, now: datetime | None = None,
+) -> tuple[bytes, FicheRender]:
+    """The dossier's fiche: the stored rendering when its data has not changed since,
+    a new rendering (stored, replacing the previous one) otherwise."""
+    context = fiche_context(**fiche_inputs(dossier), generated_at=now or utcnow())
+    cached = db.session.scalar(select(FicheRender).where(FicheRender.dossier_id == dossier.id))
+    if cached is not None and cached.source_hash == context["source_hash"]:
+        try:
+            data = store.read(cached.file)
+        except FileNotFoundError:
+            data = b""
+        if storage_module.sha256_hex(data) == cached.sha256:
+            return data, cached
+    data = render_fiche(context)
+    stored = store.save(data)
+    if cached is None:
+        cached = FicheRender(dossier_id=dossier.id)
+        db.session.add(cached)
+    else:
+        store.delete(cached.file)
+    cached.source_hash = context["source_hash"]
+    cached.file = stored.name
+    cached.sha256 = stored.sha256
+    cached.pages = _page_count(data)
+    cached.rendered_at = context["generated_at"]
+    db.session.flush()
+    return data, cached
+
+
+# --- dossier du comité --------------------------------------------------------------------------
+
+
+def _items(session: CommitteeSession) -> list[AgendaItem]:
+    return list(session.items)
+
+
+def _retained(items: Sequence[AgendaItem]) -> dict[int, Decimal | None]:
+    ids = [item.dossier_id for item in items]
+    rows = db.session.execute(
+        select(Instruction.dossier_id, Instruction.fse_retained_total).where(Instruction.dossier_id.in_(ids))
+    ) if ids else []
+    return {dossier_id: total for dossier_id, total in rows}
+
+
+def _envelope_lines(figures: Envelope) -> dict[str, Decimal]:
+    return {
+        "total": figures.total, "granted_before": figures.granted_before, "proposed": figures.proposed,
+        "remaining": figures.remaining,
+    }
+
+
+def _session_header(session: CommitteeSession) -> dict[str, Any]:
+    return {
+        "id": session.id,
+        "meets_at": session.meets_at,
+        "place": session.place,
+        "chair_name": session.chair_name,
+        "chair_quality": session.chair_quality,
+        "status_title": session.status.title,
+        "held_at": session.held_at,
+        "closed_at": session.closed_at,
+        "members": [{"name": m.full_name, "email": m.email} for m in session.members],
+        "call": {"code": session.call.code, "title": session.call.title},
+    }
+
+
+def _agenda_rows(items: Sequence[AgendaItem], retained: dict[int, Decimal | None]) -> list[dict[str, Any]]:
+    rows = []
+    for item in items:
+        dossier = item.dossier
+        version = dossier.latest_version
+        snapshot = version.snapshot if version else {}
+        rows.append({
+            "position": item.position,
+            "reference": dossier.reference or "",
+            "structure": (snapshot.get("structure") or {}).get("name") or dossier.structure.name,
+            "project": ((snapshot.get("content") or {}).get("project") or {}).get("title") or "",
+            "requested": dossier.fse_requested_total,
+            "retained": retained.get(dossier.id),
+            "decision": item.decision.value if item.decision else None,
+            "decision_title": item.decision.title if item.decision else "À décider",
+            "amount_granted": item.amount_granted,
+            "motive": item.motive,
+        })
+    return rows
+
+
+def committee_pack(
+    session: CommitteeSession, *, store: storage_module.FileStore, now: datetime | None = None,
+) -> bytes:
+    """The dossier du comité: cover, agenda with the envelope, table of contents, then the
+    fiche of every dossier on the agenda, each with its bookmark."""
+    from pypdf import PdfReader, PdfWriter
+
+    now = now or utcnow()
+    items = _items(session)
+    if not items:
+        raise DocumentUnavailable("L'ordre du jour est vide : il n'y a pas encore de dossier du comité.")
+    retained = _retained(items)
+    fiches = [fiche_pdf(item.dossier, store=store, now=now) for item in items]
+    rows = _agenda_rows(items, retained)
+    figures = envelope(session)
+    context: dict[str, Any] = {
+        "session": _session_header(session),
+        "agenda": rows,
+        "envelope": _envelope_lines(figures),
+        "retained_total": sum((r["retained"] or Decimal("0.00") for r in rows), Decimal("0.00")),
+        "requested_total": sum((r["requested"] or Decimal("0.00") for r in rows), Decimal("0.00")),
+        "fiche_hashes": [render.sha256 for _data, render in fiches],
+        "generated_at": now,
+    }
+    context["document_hash"] = document_fingerprint(context)
+    title = pack_title(session)
+
+    def front_with(front_pages: int) -> bytes:
+        page = front_pages + 1
+        toc = []
+        for row, (_data, render) in zip(rows, fiches, strict=True):
+            toc.append({"reference": row["reference"], "structure": row["structure"], "page": page})
+            page += render.pages
+        return render_pdf("pdf/pack.html", context | {"toc": toc, "total_pages": page - 1}, title=title)
+
+    # The table of contents gives each fiche's page in the pack, which depends on the
+    # length of the front part itself: guess it, then render again if the guess was wrong.
+    guess = 2 + len(rows) // 20
+    front = front_with(guess)
+    actual = _page_count(front)
+    if actual != guess:
+        front = front_with(actual)
+
+    writer = PdfWriter(clone_from=PdfReader(BytesIO(front)))
+    for row, (data, _render) in zip(rows, fiches, strict=True):
+        writer.append(PdfReader(BytesIO(data)), outline_item=f"Fiche {row['reference']} — {row['structure']}")
+    output = BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+# --- procès-verbal ----------------------------------------------------------------------------------
+
+
+def minutes_context(session: CommitteeSession, *, now: datetime) -> dict[str, Any]:
+    items = _items(session)
+    rows = _agenda_rows(items, _retained(items))
+    figures = envelope(session)
+    counts = {d.value: sum(1 for r in rows if r["decision"] == d.value) for d in Decision}
+    context: dict[str, Any] = {
+        "session": _session_header(session),
+        "agenda": rows,
+        "counts": counts,
+        "granted_total": figures.proposed,
+        "requested_total": sum((r["requested"] or Decimal("0.00") for r in rows), Decimal("0.00")),
+        "envelope": _envelope_lines(figures),
+        "consumed_share": (
+            ((figures.granted_before + figures.proposed) / figures.total).quantize(Decimal("0.0001"))
+            if figures.total else None
+        ),
+        "generated_at": now,
+    }
+    context["document_hash"] = document_fingerprint(context)
+    return context
+
+
+def issue_minutes(session: CommitteeSession, *, store: storage_module.FileStore, now: datetime) -> bytes:
+    """Render and store the procès-verbal of a session being closed (once)."""
+    if session.minutes_file is not None:
+        raise DocumentUnavailable("Le procès-verbal de cette séance est déjà établi.")
+    data = render_pdf("pdf/minutes.html", minutes_context(session, now=now), title=minutes_title(session))
+    stored = store.save(data)
+    session.minutes_file = stored.name
+    session.minutes_sha256 = stored.sha256
+    return data
+
+
+# --- lettres de notification -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedLetter:
+    dossier: Dossier
+    kind: str
+    data: bytes
+
+
+def _period(content: dict[str, Any]) -> dict[str, Any]:
+    project = content.get("project") or {}
+    return {"start_date": project.get("start_date"), "end_date": project.get("end_date")}
+
+
+def letter_inputs(dossier: Dossier, *, kind: str, item: AgendaItem | None = None,
+                  motive: str | None = None, decided_at: datetime | None = None) -> dict[str, Any]:
+    """The keyword arguments of :func:`grants.documents.letter_context` for a dossier's
+    selection or rejection (``item``, its agenda item in a session) or inadmissibility."""
+    version = dossier.latest_version
+    snapshot = version.snapshot if version else {}
+    content = snapshot.get("content") or {}
+    session = item.session if item is not None else None
+    return {
+        "kind": kind,
+        "reference": dossier.reference or "",
+        "call": {"code": dossier.call.code, "title": dossier.call.title},
+        "structure": _structure(snapshot),
+        "project_title": (content.get("project") or {}).get("title"),
+        "amount_granted": item.amount_granted if item is not None else None,
+        "fse_rate": dossier.call.fse_rate,
+        "motive": item.motive if item is not None else motive,
+        "session": {"date": session.meets_at, "chair": f"{session.chair_name}, {session.chair_quality}".strip(", ")}
+        if session is not None else None,
+        "decided_at": item.decided_at if item is not None else decided_at,
+        "period": _period(content),
+    }
+
+
+def issue_letters(
+    session: CommitteeSession, *, store: storage_module.FileStore, now: datetime,
+) -> list[IssuedLetter]:
+    """Render and store the letter of every selection and rejection of a session being
+    closed. An adjournment has no letter: the dossier goes back to a later session."""
+    letters = []
+    for item in _items(session):
+        if item.decision not in (Decision.selected, Decision.rejected) or item.letter_file is not None:
+            continue
+        kind = item.decision.value
+        data = render_letter(letter_context(**letter_inputs(item.dossier, kind=kind, item=item), generated_at=now))
+        stored = store.save(data)
+        item.letter_file = stored.name
+        item.letter_sha256 = stored.sha256
+        letters.append(IssuedLetter(item.dossier, kind, data))
+    return letters
+
+
+def issue_inadmissibility_letter(
+    review: AdmissibilityReview, *, store: storage_module.FileStore, now: datetime,
+) -> bytes:
+    """Render and store the notification of an inadmissibility just declared."""
+    if review.outcome is not AdmissibilityOutcome.inadmissible:
+        raise DocumentUnavailable("Ce dossier n'a pas été déclaré irrecevable.")
+    data = render_letter(letter_context(
+        **letter_inputs(review.dossier, kind="inadmissible", motive=review.motive, decided_at=review.decided_at),
+        generated_at=now,
+    ))
+    stored = store.save(data)
+    review.letter_file = stored.name
+    review.letter_sha256 = stored.sha256
+    return data
+
+
+@dataclass(frozen=True)
+class StoredLetter:
+    """An issued notification: its stored file and what it notifies."""
+
+    file: str
+    sha256: str
+    kind: str  # selected | rejected | inadmissible
+    amount: Decimal | None
+    motive: str
+    decided_at: datetime | None
+
+
+def notification_letter(dossier: Dossier) -> StoredLetter | None:
+    """The letter notifying the dossier's current decision, once it is issued: the
+    inadmissibility, or the selection or rejection of a closed session."""
+    if dossier.state.value == "inadmissible":
+        review = db.session.scalar(select(AdmissibilityReview).where(AdmissibilityReview.dossier_id == dossier.id))
+        if review is None or not review.letter_file:
+            return None
+        return StoredLetter(review.letter_file, review.letter_sha256 or "", "inadmissible", None, review.motive,
+                            review.decided_at)
+    if dossier.state.value not in ("selected", "rejected"):
+        return None
+    item = db.session.scalar(
+        select(AgendaItem).join(CommitteeSession).where(
+            AgendaItem.dossier_id == dossier.id, AgendaItem.letter_file.is_not(None),
+            CommitteeSession.status == SessionStatus.closed,
+        ).order_by(AgendaItem.decided_at.desc(), AgendaItem.id.desc()).limit(1)
+    )
+    if item is None or item.decision is None or item.decision.value != dossier.state.value:
+        return None
+    return StoredLetter(item.letter_file or "", item.letter_sha256 or "", item.decision.value,
+                        item.amount_granted, item.motive, item.decided_at)

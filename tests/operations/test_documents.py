@@ -1,0 +1,158 @@
+"""The committee's documents built from the database: fiches (cached), the pack, the
+procès-verbal and the letters issued at closing. PDFs are read back with poppler."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from grants.formatting import money
+from grants.models import (
+    CommitteeSession,
+    Decision,
+    Dossier,
+    FicheRender,
+    Instruction,
+    User,
+)
+from grants.operations import committee as ops
+from grants.operations import documents
+from tests.operations.test_committee import instructed, officer_of, session_with  # noqa: F401  (fixtures)
+from tests.pdftools import page_count, pdf_lines, pdf_words, plain
+
+
+def fmt(value: Decimal) -> str:
+    return plain(money(value))
+
+
+def test_fiche_prints_the_dossier_figures_and_is_rendered_once(app, db, users, instructed, store):  # noqa: F811
+    dossier = instructed()
+    with app.test_request_context():
+        dossier = db.session.get(Dossier, dossier.id)
+        data, render = documents.fiche_pdf(dossier, store=store)
+        db.session.commit()
+        instruction = db.session.scalar(select(Instruction).where(Instruction.dossier_id == dossier.id))
+        words = pdf_words(data)
+        assert f"Fiche de synthèse — {dossier.reference}" in words
+        assert fmt(dossier.fse_requested_total) in words
+        assert fmt(instruction.fse_retained_total) in words
+        assert "Avis motivé." in words and "Recevable" in words
+        assert render.pages == page_count(data) and store.read(render.file) == data
+
+        first_file = render.file
+        again, same = documents.fiche_pdf(dossier, store=store)
+        assert again == data and same.file == first_file  # unchanged dossier: served from storage
+
+        instruction.opinion_text = "Avis complété."  # any change of what the fiche shows
+        db.session.commit()
+        changed, rerendered = documents.fiche_pdf(dossier, store=store)
+        assert "Avis complété." in pdf_words(changed)
+        assert rerendered.file != first_file and not store.exists(first_file)
+        assert db.session.scalar(select(FicheRender).where(FicheRender.dossier_id == dossier.id)) is rerendered
+
+
+def outline_titles(pdf: bytes) -> list[str]:
+    return [entry.title for entry in PdfReader(BytesIO(pdf)).outline if not isinstance(entry, list)]
+
+
+def test_pack_has_cover_agenda_toc_every_fiche_and_bookmarks(app, db, users, instructed, session_with, store):  # noqa: F811
+    dossiers = [instructed(), instructed(users["other_applicant"]), instructed()]
+    session_id = session_with(instructed.call, dossiers, held=False)
+    with app.test_request_context():
+        session = db.session.get(CommitteeSession, session_id)
+        pack = documents.committee_pack(session, store=store)
+        fiches = [documents.fiche_pdf(item.dossier, store=store)[1] for item in session.items]
+        reader = PdfReader(BytesIO(pack))
+        front = len(reader.pages) - sum(f.pages for f in fiches)
+        assert front >= 2  # cover, then agenda and table of contents
+        words = pdf_words(pack)
+        assert "Dossier du comité" in words and "Ordre du jour" in words and "Sommaire" in words
+        assert f"Reste disponible {fmt(Decimal('4000000.00'))}" in pdf_lines(pack)
+        assert f"Page 1 / {len(reader.pages)}" in words  # the front part counts the whole pack
+
+        titles = outline_titles(pack)
+        page = front + 1
+        for item, fiche in zip(session.items, fiches, strict=True):
+            reference = item.dossier.reference
+            label = f"Fiche {reference} — {item.dossier.structure.name}"
+            assert label in titles
+            entry = next(e for e in reader.outline if not isinstance(e, list) and e.title == label)
+            assert reader.get_destination_page_number(entry) == page - 1
+            # the table of contents gives the same page, and that page opens the fiche
+            assert f"Fiche de synthèse {reference} — {item.dossier.structure.name} page {page}" in words
+            assert f"Fiche de synthèse — {reference}" in reader.pages[page - 1].extract_text()
+            page += fiche.pages
+
+
+def test_pack_of_an_empty_agenda_is_refused(app, db, users, instructed, session_with, store):  # noqa: F811
+    with app.test_request_context():
+        officer = officer_of(db, users)
+        from datetime import UTC, datetime
+
+        from grants.models import Call
+
+        session = ops.create_session(
+            db.session.get(Call, instructed.call.id), meets_at=datetime(2027, 5, 1, 8, tzinfo=UTC), place="Lille",
+            chair_name="Le Préfet", chair_quality="Préfet de région", members=[], actor=officer,
+        )
+        with pytest.raises(documents.DocumentUnavailable, match="ordre du jour est vide"):
+            documents.committee_pack(session, store=store)
+
+
+def test_closing_freezes_minutes_and_issues_letters(app, db, users, instructed, session_with, store):  # noqa: F811
+    dossiers = [instructed(), instructed(users["other_applicant"]), instructed()]
+    session_id = session_with(instructed.call, dossiers)
+    with app.test_request_context():
+        session = db.session.get(CommitteeSession, session_id)
+        officer = officer_of(db, users)
+        selected, rejected, deferred = session.items
+        ops.record_decision(selected, Decision.selected, officer, amount=Decimal("120000.55"))
+        ops.record_decision(rejected, Decision.rejected, officer, motive="Public QPV insuffisant.")
+        ops.record_decision(deferred, Decision.deferred, officer)
+        letters = ops.close_session(session, officer, store=store)
+        db.session.commit()
+
+        assert [(letter.dossier.id, letter.kind) for letter in letters] == [
+            (selected.dossier_id, "selected"), (rejected.dossier_id, "rejected")]
+        assert deferred.letter_file is None
+        minutes = store.read(session.minutes_file)
+        assert store.verify(session.minutes_file, session.minutes_sha256)
+        words = pdf_words(minutes)
+        assert "Procès-verbal du comité de sélection" in words
+        for item in session.items:
+            assert item.dossier.reference in words
+        assert "Programmé" in words and "Rejeté" in words and "Ajourné" in words
+        assert "Motif : Public QPV insuffisant." in words
+        lines = pdf_lines(minutes)
+        assert f"Total programmé lors de la séance {fmt(Decimal('120000.55'))}" in lines
+        assert f"Reste disponible {fmt(Decimal('3879999.45'))}" in lines
+        # 120 000,55 / 4 000 000 (pdftotext reads the no-break space before % as nothing)
+        assert any(re.fullmatch(r"Part de l'enveloppe consommée 3 ?%", line) for line in lines)
+        assert "Dossiers programmés : 1 ; rejetés : 1 ; ajournés : 1." in words
+
+        selection = pdf_words(store.read(selected.letter_file))
+        assert "notification de sélection" in selection and fmt(Decimal("120000.55")) in selection
+        rejection = pdf_words(store.read(rejected.letter_file))
+        assert "notification de rejet" in rejection and "Public QPV insuffisant." in rejection
+
+        letter = documents.notification_letter(db.session.get(Dossier, selected.dossier_id))
+        assert letter is not None and letter.kind == "selected" and letter.amount == Decimal("120000.55")
+        assert documents.notification_letter(db.session.get(Dossier, deferred.dossier_id)) is None
+
+        # Final: the minutes are not rendered again.
+        with pytest.raises(documents.DocumentUnavailable, match="déjà établi"):
+            documents.issue_minutes(session, store=store, now=session.closed_at)
+
+
+def test_no_letter_before_the_session_is_closed(app, db, users, instructed, session_with, store):  # noqa: F811
+    session_id = session_with(instructed.call, [instructed()])
+    with app.test_request_context():
+        session = db.session.get(CommitteeSession, session_id)
+        ops.record_decision(session.items[0], Decision.selected, officer_of(db, users))
+        db.session.commit()
+        assert documents.notification_letter(session.items[0].dossier) is None
