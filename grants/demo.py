@@ -207,6 +207,7 @@ def load_demo_data() -> bool:
         )
     db.session.flush()
     _demo_dossiers()
+    _demo_committee()
     return True
 
 
@@ -220,11 +221,12 @@ DEMO_PDF = (
 )
 
 
-def _demo_content(title: str, qpv_codes: list[str], youth: tuple[int, int], salaries: tuple[str, str]) -> dict:
+def _demo_content(title: str, qpv_codes: list[str], youth: tuple[int, int], salaries: tuple[str, str],
+                  period: tuple[str, str] = ("2027-01-01", "2028-12-31")) -> dict:
     return {
         "identification": {"contact_name": "Responsable du projet (démo)", "contact_email": "projet@exemple.demo",
                            "contact_phone": "", "consortium": "no"},
-        "project": {"title": title, "start_date": "2027-01-01", "end_date": "2028-12-31",
+        "project": {"title": title, "start_date": period[0], "end_date": period[1],
                     "summary": "Maraudes et permanences en pied d'immeuble pour aller vers les jeunes "
                                "inconnus du service public de l'emploi, puis accompagnement renforcé vers "
                                "l'emploi avec un chargé de relations entreprises."},
@@ -275,3 +277,99 @@ def _demo_dossiers() -> None:
         if submit:
             submit_dossier(dossier, user, store=store, expected_version=dossier.version)
 
+
+
+# The 2023 reference call, decided: (applicant, project title, QPV, youth, salaries, what happened).
+DEMO_2023_DOSSIERS = [
+    ("porteur@ml-valenciennois.demo", "Parcours vers l'emploi des jeunes de Valenciennes et d'Anzin",
+     ["QN05930M", "QN05931M"], (110, 70), ("41000.00", "39000.00"), "selected"),
+    ("porteur@ml-amienois.demo", "Maraudes éducatives à Amiens Nord",
+     ["QN08001M"], (60, 30), ("38000.00", "36500.00"), "rejected"),
+    ("porteur@ml-valenciennois.demo", "Permanences mobiles dans les quartiers de Denain",
+     ["QN05921M"], (70, 40), ("37000.00", "36000.00"), "deferred"),
+    ("porteur@ml-amienois.demo", "Accompagnement renforcé à Étouvie",
+     ["QN08003M"], (50, 30), ("36000.00", "35000.00"), "inadmissible"),
+]
+
+
+def _demo_committee() -> None:
+    """The 2023 reference call, instructed and decided, so that every document exists:
+    a closed committee session (selection, rejection, adjournment: pack, minutes, letters),
+    an inadmissibility (letter), and a second session, held, where the adjourned dossier
+    waits for its decision."""
+    from .models import AdmissibilityOutcome, CommitteeSession, Decision, Opinion
+    from .operations import committee as committee_ops
+    from .operations import review as review_ops
+    from .operations.dossiers import add_attachment, create_dossier, save_section, submit_dossier
+    from .storage import current_store
+
+    call = db.session.scalar(select(Call).where(Call.code == "AAP-QPV-2023"))
+    if db.session.scalar(select(CommitteeSession).where(CommitteeSession.call_id == call.id)) is not None:
+        return
+    store = current_store()
+    officer = db.session.scalar(select(User).where(User.email == "instructeur@dreets-hdf.demo"))
+    member = db.session.scalar(select(User).where(User.email == "comite@prefecture-hdf.demo"))
+    outcomes = []
+    for number, (email, title, codes, youth, salaries, outcome) in enumerate(DEMO_2023_DOSSIERS):
+        user = db.session.scalar(select(User).where(User.email == email))
+        filed = _paris(2023, 3, 10 + number, 11, 0)
+        dossier = create_dossier(call, user.structure, user, now=filed)
+        for key, value in _demo_content(title, codes, youth, salaries, ("2023-09-01", "2025-08-31")).items():
+            save_section(dossier, key, value, user, dossier.version)
+        for item in call.required_attachments:
+            add_attachment(dossier, item["code"], f"{item['label']} (démo).pdf", DEMO_PDF, user,
+                           store=store, max_bytes=10 * 1024 * 1024)
+        submit_dossier(dossier, user, store=store, expected_version=dossier.version, now=filed)
+        checklist = review_ops.get_review(dossier)
+        answers = {c["code"]: {"value": "pass", "comment": ""} for c in call.admissibility_criteria}
+        if outcome == "inadmissible":
+            answers["tax_social"] = {"value": "fail", "comment": "Attestation de régularité sociale absente."}
+        review_ops.save_checklist(checklist, answers, officer, None)
+        if outcome == "inadmissible":
+            review_ops.record_admissibility(
+                checklist, AdmissibilityOutcome.inadmissible,
+                "L'attestation de régularité fiscale et sociale n'a pas été fournie malgré la demande de "
+                "compléments.", officer, store=store, now=_paris(2023, 4, 20, 10, 0))
+            continue
+        review_ops.record_admissibility(checklist, AdmissibilityOutcome.admissible, "", officer)
+        instruction = review_ops.get_instruction(dossier)
+        opinion = Opinion.unfavourable if outcome == "rejected" else Opinion.favourable
+        review_ops.record_instruction(
+            instruction, instruction.retained, opinion,
+            "Projet cohérent avec le diagnostic territorial ; coûts de personnel conformes aux grilles."
+            if opinion is Opinion.favourable else
+            "Part des jeunes résidant en QPV trop faible au regard des objectifs de l'appel.",
+            officer, None, final=True)
+        outcomes.append((dossier, outcome))
+
+    first = committee_ops.create_session(
+        call, meets_at=_paris(2023, 6, 15, 9, 30), place="Préfecture de région, salle du conseil, Lille",
+        chair_name="M. le Secrétaire général pour les affaires régionales",
+        chair_quality="par délégation du Préfet de la région Hauts-de-France", members=[member], actor=officer,
+    )
+    items = {committee_ops.add_to_agenda(first, dossier, officer).id: outcome for dossier, outcome in outcomes}
+    committee_ops.mark_held(first, officer, now=_paris(2023, 6, 15, 12, 0))
+    for item in list(first.items):
+        outcome = items[item.id]
+        decided = _paris(2023, 6, 15, 11, 0)
+        if outcome == "selected":
+            committee_ops.record_decision(item, Decision.selected, officer, now=decided)
+        elif outcome == "rejected":
+            committee_ops.record_decision(
+                item, Decision.rejected, officer, now=decided,
+                motive="La part des jeunes résidant en QPV parmi les publics visés est inférieure aux "
+                       "objectifs de l'appel à projets.")
+        else:
+            committee_ops.record_decision(item, Decision.deferred, officer, now=decided)
+    committee_ops.close_session(first, officer, store=store, now=_paris(2023, 6, 16, 9, 0))
+
+    second = committee_ops.create_session(
+        call, meets_at=_paris(2023, 9, 21, 14, 0), place="Préfecture de région, salle du conseil, Lille",
+        chair_name="M. le Secrétaire général pour les affaires régionales",
+        chair_quality="par délégation du Préfet de la région Hauts-de-France", members=[member], actor=officer,
+    )
+    for dossier, outcome in outcomes:
+        if outcome == "deferred":
+            committee_ops.add_to_agenda(second, dossier, officer)
+    committee_ops.mark_held(second, officer, now=_paris(2023, 9, 21, 17, 0))
+    db.session.flush()

@@ -7,7 +7,19 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from grants.models import Call, Dossier, DossierState, Qpv, QpvCommune, QpvList, Role, User
+from grants.models import (
+    Call,
+    CommitteeSession,
+    Decision,
+    Dossier,
+    DossierState,
+    Qpv,
+    QpvCommune,
+    QpvList,
+    Role,
+    SessionStatus,
+    User,
+)
 
 SHARED_QPV = Path(__file__).resolve().parents[3] / "shared" / "data" / "qpv_hdf_2024.csv"
 
@@ -72,8 +84,16 @@ def test_demo_data_is_idempotent_and_prints_logins(runner, db):
     )
     assert counts[0] == 5 and counts[1] == 2
     demo = db.session.scalars(select(Dossier).order_by(Dossier.id)).all()
-    assert [d.state for d in demo] == [DossierState.submitted, DossierState.submitted, DossierState.draft]
-    assert all(d.versions[0].receipt_file for d in demo[:2])
+    assert [d.state for d in demo] == [
+        DossierState.submitted, DossierState.submitted, DossierState.draft,  # the open demo call
+        DossierState.selected, DossierState.rejected, DossierState.instructed, DossierState.inadmissible,  # 2023
+    ]
+    assert all(d.versions[0].receipt_file for d in demo if d.state is not DossierState.draft)
+    closed, held = db.session.scalars(select(CommitteeSession).order_by(CommitteeSession.id)).all()
+    assert closed.status is SessionStatus.closed and closed.minutes_file
+    assert [i.decision for i in closed.items] == [Decision.selected, Decision.rejected, Decision.deferred]
+    assert [bool(i.letter_file) for i in closed.items] == [True, True, False]
+    assert held.status is SessionStatus.held and [i.dossier_id for i in held.items] == [demo[5].id]
     reference = db.session.scalar(select(Call).where(Call.code == "AAP-QPV-2023"))
     assert str(reference.envelope) == "4000000.00"
     assert str(reference.fse_rate) == "0.60"
@@ -169,3 +189,46 @@ def test_import_official_download_offline_gives_french_message(runner, monkeypat
     result = runner.invoke(args=["grants", "qpv", "import", "--official"])
     assert result.exit_code == 2
     assert "Impossible de télécharger la liste officielle" in result.output
+
+
+@pytest.fixture
+def demo(runner, db):  # type: ignore[no-untyped-def]
+    result = runner.invoke(args=["grants", "demo-data"])
+    assert result.exit_code == 0, result.output
+    return {d.state: d for d in db.session.scalars(select(Dossier).join(Call).where(Call.code == "AAP-QPV-2023"))}
+
+
+def test_pdf_commands_write_every_document_of_the_demo(runner, db, demo, tmp_path):
+    from tests.pdftools import pdf_words
+
+    closed = db.session.scalar(select(CommitteeSession).where(CommitteeSession.status == SessionStatus.closed))
+    selected, rejected = demo[DossierState.selected], demo[DossierState.rejected]
+    commands = {
+        "synthese": (["synthese", demo[DossierState.instructed].reference], "Fiche de synthèse"),
+        "committee": (["committee", str(closed.id)], "Dossier du comité"),
+        "minutes": (["minutes", str(closed.id)], "Procès-verbal du comité de sélection"),
+        "selected": (["letter", selected.reference], "notification de sélection"),
+        "rejected": (["letter", rejected.reference], "notification de rejet"),
+        "inadmissible": (["letter", demo[DossierState.inadmissible].reference], "notification d'irrecevabilité"),
+    }
+    for name, (args, title) in commands.items():
+        output = tmp_path / f"{name}.pdf"
+        result = runner.invoke(args=["grants", "pdf", *args, "-o", str(output)])
+        assert result.exit_code == 0, result.output
+        assert title in pdf_words(output.read_bytes()), name
+    assert pdf_words((tmp_path / "minutes.pdf").read_bytes()).count("AAP-QPV-2023-2023-000") == 3
+
+
+def test_pdf_commands_refuse_with_a_french_message(runner, db, demo, tmp_path):
+    held = db.session.scalar(select(CommitteeSession).where(CommitteeSession.status == SessionStatus.held))
+    cases = [  # one demo load for all: it renders a dozen documents
+        (["synthese", "AAP-NULLE-PART"], "aucun dossier de référence"),
+        (["committee", "999999"], "aucune séance n° 999999"),
+        (["letter", demo[DossierState.instructed].reference], "aucune lettre de notification"),
+        (["minutes", str(held.id)], "n'est pas close"),
+    ]
+    for args, message in cases:
+        result = runner.invoke(args=["grants", "pdf", *args, "-o", str(tmp_path / "x.pdf")])
+        assert result.exit_code == 2, args
+        assert message in result.output
+        assert not (tmp_path / "x.pdf").exists()
