@@ -186,3 +186,118 @@ def finance_simulate(input_file: str) -> None:
     from .finance.simulator import run
 
     sys.exit(run(input_file, sys.stdin, sys.stdout, sys.stderr))
+
+
+
+# PDF documents ----------------------------------------------------------------------------
+
+pdf_cli = click.Group("pdf", help="Documents PDF : fiche de synthèse, dossier du comité, procès-verbal, lettre.")
+grants_cli.add_command(pdf_cli)
+output_option = click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    help="Fichier PDF à écrire (« - » : sortie standard).",
+)
+
+
+def _write_pdf(data: bytes, output: Path) -> None:
+    if str(output) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    output.write_bytes(data)
+    click.echo(f"{output} : {len(data)} octets.", err=True)
+
+
+def _dossier_by_reference(reference: str):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from .models import Dossier
+
+    dossier = db.session.scalar(select(Dossier).where(Dossier.reference == reference.strip()))
+    if dossier is None:
+        _fail(f"aucun dossier de référence {reference!r}.")
+    return dossier
+
+
+def _session_by_id(session_id: int):  # type: ignore[no-untyped-def]
+    from .models import CommitteeSession
+
+    session = db.session.get(CommitteeSession, session_id)
+    if session is None:
+        _fail(f"aucune séance n° {session_id}.")
+    return session
+
+
+@pdf_cli.command("synthese")
+@click.argument("reference")
+@output_option
+@with_appcontext
+def pdf_synthese(reference: str, output: Path) -> None:
+    """Fiche de synthèse du dossier REFERENCE (rendue de nouveau seulement si le dossier a changé)."""
+    from .operations.documents import DocumentUnavailable, fiche_pdf
+    from .storage import current_store
+
+    try:
+        data, _render = fiche_pdf(_dossier_by_reference(reference), store=current_store())
+        db.session.commit()
+    except DocumentUnavailable as exc:
+        _fail(str(exc))
+    _write_pdf(data, output)
+
+
+@pdf_cli.command("committee")
+@click.argument("session_id", type=int)
+@output_option
+@with_appcontext
+def pdf_committee(session_id: int, output: Path) -> None:
+    """Dossier du comité de la séance SESSION_ID : ordre du jour, enveloppe, toutes les fiches."""
+    from .operations.documents import DocumentUnavailable, committee_pack
+    from .storage import current_store
+
+    try:
+        data = committee_pack(_session_by_id(session_id), store=current_store())
+        db.session.commit()
+    except DocumentUnavailable as exc:
+        _fail(str(exc))
+    _write_pdf(data, output)
+
+
+@pdf_cli.command("minutes")
+@click.argument("session_id", type=int)
+@output_option
+@with_appcontext
+def pdf_minutes(session_id: int, output: Path) -> None:
+    """Procès-verbal de la séance SESSION_ID (établi à sa clôture)."""
+    from .storage import current_store
+
+    session = _session_by_id(session_id)
+    if session.minutes_file is None:
+        _fail(f"la séance n° {session_id} n'est pas close : son procès-verbal n'est pas encore établi.")
+    _write_pdf(_stored(current_store(), session.minutes_file, session.minutes_sha256), output)
+
+
+@pdf_cli.command("letter")
+@click.argument("reference")
+@output_option
+@with_appcontext
+def pdf_letter(reference: str, output: Path) -> None:
+    """Lettre de notification de la décision prise sur le dossier REFERENCE."""
+    from .operations.documents import notification_letter
+    from .storage import current_store
+
+    dossier = _dossier_by_reference(reference)
+    letter = notification_letter(dossier)
+    if letter is None:
+        _fail(f"aucune lettre de notification pour {dossier.reference} ({dossier.state.title.lower()}) : "
+              "elle est établie à la clôture de la séance du comité ou à la déclaration d'irrecevabilité.")
+    _write_pdf(_stored(current_store(), letter.file, letter.sha256), output)
+
+
+def _stored(store, name: str, sha256: str | None) -> bytes:  # type: ignore[no-untyped-def]
+    from .storage import sha256_hex
+
+    data = store.read(name)
+    if sha256_hex(data) != sha256:
+        _fail(f"le fichier stocké {name} ne correspond plus à son empreinte SHA-256.")
+    return data
+
