@@ -19,12 +19,14 @@ import threading
 import warnings
 from datetime import UTC, date, datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from flask import current_app, render_template
 from weasyprint import HTML
+from weasyprint.document import Document
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
@@ -134,15 +136,22 @@ def render_html(template_name: str, context: dict[str, Any], *, title: str) -> s
     )
 
 
-def render_pdf(template_name: str, context: dict[str, Any], *, title: str) -> bytes:
+def render_pdf(
+    template_name: str, context: dict[str, Any], *, title: str,
+    refit: Callable[[int], dict[str, Any] | None] | None = None,
+) -> bytes:
     """Render ``template_name`` (a ``templates/pdf/`` page) with ``context`` into PDF/A-3u.
 
     Needs an application context. ``context`` is plain data (see :func:`render_html` for
     the defaults); ``title`` becomes the ``<title>`` and the PDF's title metadata. The PDF
     is A4, in French, tagged, with the fonts embedded; resources come from the app's
     static folder only (:class:`StaticURLFetcher`).
+
+    ``refit``, when given, is called with the number of pages of the laid-out document; it
+    returns ``None`` if the document is right, or a new context to lay out again (once),
+    for documents that print their own length (a table of contents of a pack). Only the
+    final layout is written.
     """
-    html = render_html(template_name, context, title=title)
     fetcher = StaticURLFetcher(current_app.static_folder or Path(__file__).parent / "static")
     with _RENDER_LOCK, warnings.catch_warnings():
         # WeasyPrint 70 opens its own sRGB ICC profile (the PDF/A output intent) and
@@ -151,5 +160,14 @@ def render_pdf(template_name: str, context: dict[str, Any], *, title: str) -> by
         warnings.filterwarnings(
             "ignore", message=r"unclosed file .*sRGB2014\.icc", category=ResourceWarning
         )
-        document = HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher)
-        return document.write_pdf(font_config=FONT_CONFIG, pdf_variant=PDF_VARIANT, pdf_tags=True)
+        document = _layout(render_html(template_name, context, title=title), fetcher)
+        again = refit(len(document.pages)) if refit is not None else None
+        if again is not None:
+            document = _layout(render_html(template_name, again, title=title), fetcher)
+        return document.write_pdf(pdf_variant=PDF_VARIANT, pdf_tags=True)
+
+
+def _layout(html: str, fetcher: StaticURLFetcher) -> Document:
+    return HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).render(
+        font_config=FONT_CONFIG, pdf_variant=PDF_VARIANT, pdf_tags=True
+    )

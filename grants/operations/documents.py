@@ -4,7 +4,7 @@
   (:class:`~grants.models.FicheRender`) with the fingerprint of the data it shows: it is
   rendered again only when that data changes (new version, instruction, admissibility…).
 - The *dossier du comité* is a front part rendered for the session (cover, agenda with the
-  envelope, table of contents) followed by the stored fiches, joined with pypdf, with one
+  envelope, table of contents) followed by the stored fiches, joined with qpdf (pikepdf), with one
   PDF bookmark per fiche: once the fiches are rendered, building it costs one small
   rendering and a merge.
 - The *procès-verbal* and the *lettres de notification* are final: rendered once, at the
@@ -16,6 +16,7 @@ Rendering needs an application context (templates, static files).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -143,9 +144,10 @@ def fiche_inputs(dossier: Dossier) -> dict[str, Any]:
 
 
 def _page_count(data: bytes) -> int:
-    from pypdf import PdfReader
+    import pikepdf
 
-    return len(PdfReader(BytesIO(data)).pages)
+    with pikepdf.open(BytesIO(data)) as pdf:
+        return len(pdf.pages)
 
 
 def fiche_pdf(
@@ -241,8 +243,6 @@ def committee_pack(
 ) -> bytes:
     """The dossier du comité: cover, agenda with the envelope, table of contents, then the
     fiche of every dossier on the agenda, each with its bookmark."""
-    from pypdf import PdfReader, PdfWriter
-
     now = now or utcnow()
     items = _items(session)
     if not items:
@@ -261,30 +261,46 @@ def committee_pack(
         "generated_at": now,
     }
     context["document_hash"] = document_fingerprint(context)
-    title = pack_title(session)
 
-    def front_with(front_pages: int) -> bytes:
+    def front_context(front_pages: int) -> dict[str, Any]:
         page = front_pages + 1
         toc = []
         for row, (_data, render) in zip(rows, fiches, strict=True):
             toc.append({"reference": row["reference"], "structure": row["structure"], "page": page})
             page += render.pages
-        return render_pdf("pdf/pack.html", context | {"toc": toc, "total_pages": page - 1}, title=title)
+        return context | {"front_pages": front_pages, "toc": toc, "total_pages": page - 1}
 
     # The table of contents gives each fiche's page in the pack, which depends on the
-    # length of the front part itself: guess it, then render again if the guess was wrong.
-    guess = 2 + len(rows) // 20
-    front = front_with(guess)
-    actual = _page_count(front)
-    if actual != guess:
-        front = front_with(actual)
+    # length of the front part itself: lay it out with a guess, again if it was wrong.
+    # Cover, then the agenda (about 20 rows a page) and the contents (about 30 lines a page).
+    guess = front_context(1 + math.ceil(len(rows) / 20 + len(rows) / 30 + 0.4))
+    front = render_pdf(
+        "pdf/pack.html", guess, title=pack_title(session),
+        refit=lambda pages: None if pages == guess["front_pages"] else front_context(pages),
+    )
+    return _join(front, [
+        (f"Fiche {row['reference']} — {row['structure']}", data) for row, (data, _render) in zip(rows, fiches, strict=True)
+    ])
 
-    writer = PdfWriter(clone_from=PdfReader(BytesIO(front)))
-    for row, (data, _render) in zip(rows, fiches, strict=True):
-        writer.append(PdfReader(BytesIO(data)), outline_item=f"Fiche {row['reference']} — {row['structure']}")
-    output = BytesIO()
-    writer.write(output)
-    return output.getvalue()
+
+def _join(front: bytes, parts: list[tuple[str, bytes]]) -> bytes:
+    """``front`` followed by every part, each with a bookmark (qpdf copies the pages as
+    they are: the stored fiches are not laid out again)."""
+    import pikepdf
+
+    with pikepdf.open(BytesIO(front)) as pack:
+        sources = []
+        with pack.open_outline() as outline:
+            for title, data in parts:
+                source = pikepdf.open(BytesIO(data))
+                sources.append(source)
+                outline.root.append(pikepdf.OutlineItem(title, len(pack.pages)))
+                pack.pages.extend(source.pages)
+        output = BytesIO()
+        pack.save(output)
+        for source in sources:
+            source.close()
+        return output.getvalue()
 
 
 # --- procès-verbal ----------------------------------------------------------------------------------
