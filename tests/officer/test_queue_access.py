@@ -9,7 +9,7 @@ from grants.models import Dossier, DossierState
 from .queue_factories import add_dossiers
 
 MATRIX = [
-    ("anonymous", "login"), ("applicant", 403), ("committee", 403), ("officer", 200), ("admin", 200),
+    ("anonymous", "login"), ("applicant", 403), ("committee", 404), ("officer", 200), ("admin", 200),
 ]
 
 

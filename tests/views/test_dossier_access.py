@@ -22,7 +22,7 @@ APPLICANT_ROUTES = [
     ("POST", "/porteur/dossiers/{id}/retirer"),
 ]
 EXPECTED_APPLICANT = {"owner": (200, 302, 422), "other_applicant": (404,), "officer": (403,),
-                      "committee": (403,), "admin": (403,), "anonymous": (302,)}
+                      "committee": (404,), "admin": (403,), "anonymous": (302,)}
 
 
 @pytest.fixture
