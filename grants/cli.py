@@ -301,3 +301,5 @@ def _stored(store, name: str, sha256: str | None) -> bytes:  # type: ignore[no-u
         _fail(f"le fichier stocké {name} ne correspond plus à son empreinte SHA-256.")
     return data
 
+
+from . import maintenance  # noqa: E402,F401  (registers check-integrity, backup and restore)
