@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -208,6 +209,18 @@ def _write_pdf(data: bytes, output: Path) -> None:
     click.echo(f"{output} : {len(data)} octets.", err=True)
 
 
+def _rendered(render: Callable[[], bytes]) -> bytes:
+    """A document rendered now (its renderings kept: committed), or exit 2 with why not."""
+    from .operations.documents import DocumentUnavailable
+
+    try:
+        data = render()
+    except DocumentUnavailable as exc:
+        _fail(str(exc))
+    db.session.commit()
+    return data
+
+
 def _dossier_by_reference(reference: str):  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
@@ -234,15 +247,11 @@ def _session_by_id(session_id: int):  # type: ignore[no-untyped-def]
 @with_appcontext
 def pdf_synthese(reference: str, output: Path) -> None:
     """Fiche de synthèse du dossier REFERENCE (rendue de nouveau seulement si le dossier a changé)."""
-    from .operations.documents import DocumentUnavailable, fiche_pdf
+    from .operations.documents import fiche_pdf
     from .storage import current_store
 
-    try:
-        data, _render = fiche_pdf(_dossier_by_reference(reference), store=current_store())
-        db.session.commit()
-    except DocumentUnavailable as exc:
-        _fail(str(exc))
-    _write_pdf(data, output)
+    dossier = _dossier_by_reference(reference)
+    _write_pdf(_rendered(lambda: fiche_pdf(dossier, store=current_store())[0]), output)
 
 
 @pdf_cli.command("committee")
@@ -251,15 +260,11 @@ def pdf_synthese(reference: str, output: Path) -> None:
 @with_appcontext
 def pdf_committee(session_id: int, output: Path) -> None:
     """Dossier du comité de la séance SESSION_ID : ordre du jour, enveloppe, toutes les fiches."""
-    from .operations.documents import DocumentUnavailable, committee_pack
+    from .operations.documents import committee_pack
     from .storage import current_store
 
-    try:
-        data = committee_pack(_session_by_id(session_id), store=current_store())
-        db.session.commit()
-    except DocumentUnavailable as exc:
-        _fail(str(exc))
-    _write_pdf(data, output)
+    session = _session_by_id(session_id)
+    _write_pdf(_rendered(lambda: committee_pack(session, store=current_store())), output)
 
 
 @pdf_cli.command("minutes")

@@ -333,9 +333,14 @@ def issue_minutes(session: CommitteeSession, *, store: storage_module.FileStore,
     if session.minutes_file is not None:
         raise DocumentUnavailable("Le procès-verbal de cette séance est déjà établi.")
     data = render_pdf("pdf/minutes.html", minutes_context(session, now=now), title=minutes_title(session))
+    return _keep(data, session, "minutes", store)
+
+
+def _keep(data: bytes, owner: Any, field: str, store: storage_module.FileStore) -> bytes:
+    """Store a final document and record it on its owner (``<field>_file``, ``<field>_sha256``)."""
     stored = store.save(data)
-    session.minutes_file = stored.name
-    session.minutes_sha256 = stored.sha256
+    setattr(owner, f"{field}_file", stored.name)
+    setattr(owner, f"{field}_sha256", stored.sha256)
     return data
 
 
@@ -389,10 +394,7 @@ def issue_letters(
             continue
         kind = item.decision.value
         data = render_letter(letter_context(**letter_inputs(item.dossier, kind=kind, item=item), generated_at=now))
-        stored = store.save(data)
-        item.letter_file = stored.name
-        item.letter_sha256 = stored.sha256
-        letters.append(IssuedLetter(item.dossier, kind, data))
+        letters.append(IssuedLetter(item.dossier, kind, _keep(data, item, "letter", store)))
     return letters
 
 
@@ -406,10 +408,7 @@ def issue_inadmissibility_letter(
         **letter_inputs(review.dossier, kind="inadmissible", motive=review.motive, decided_at=review.decided_at),
         generated_at=now,
     ))
-    stored = store.save(data)
-    review.letter_file = stored.name
-    review.letter_sha256 = stored.sha256
-    return data
+    return _keep(data, review, "letter", store)
 
 
 @dataclass(frozen=True)
