@@ -45,6 +45,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import formatting, security  # noqa: F401  (registers the user loader)
 
     formatting.register(app)
+    app.before_request(_note_arrival)  # first: before anything that may wait
+    security.register(app)
     _register_blueprints(app)
     _register_error_handlers(app)
     _register_security_headers(app)
@@ -59,6 +61,14 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     for noisy in ("weasyprint", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return app
+
+
+def _note_arrival() -> None:
+    """When the request reached the application: a submission that arrived before the
+    closing is on time, even if it waited behind others (``g.received_at``)."""
+    from .models import utcnow
+
+    g.received_at = utcnow()
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -118,7 +128,9 @@ def _register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception) -> tuple[str, int]:
-        app.logger.exception("Unhandled error on %s", request.path)
+        # The reset link's path is its token: log the route's pattern for such URLs.
+        secret_in_path = request.url_rule is not None and "token" in (request.view_args or {})
+        app.logger.exception("Unhandled error on %s", request.url_rule.rule if secret_in_path else request.path)
         db.session.rollback()
         return render_error(500)
 

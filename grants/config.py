@@ -58,6 +58,9 @@ def from_environment() -> dict:
         "PASSWORD_RESET_MAX_AGE": 3600,
         "LOGIN_MAX_FAILURES": 5,
         "LOGIN_LOCK_MINUTES": 15,
+        "SESSION_IDLE_MINUTES": int(os.environ.get("GRANTS_SESSION_IDLE_MINUTES", "30")),
+        "SESSION_MAX_HOURS": int(os.environ.get("GRANTS_SESSION_MAX_HOURS", "12")),
+        "PASSWORD_CONFIRM_MINUTES": int(os.environ.get("GRANTS_PASSWORD_CONFIRM_MINUTES", "10")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("GRANTS_MAX_UPLOAD_MB", "10")) * 1024 * 1024 + 64 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
     }

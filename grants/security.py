@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import functools
 import secrets
+import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import abort, current_app, flash, g, redirect, request, url_for
-from flask_login import current_user
+from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
+from flask_login import confirm_login, current_user, login_fresh, login_user, logout_user
+from werkzeug.wrappers import Response
 
 from .extensions import db, login_manager
 from .models import Role, User
@@ -18,6 +21,7 @@ from .models import Role, User
 F = TypeVar("F", bound=Callable[..., Any])
 
 MIN_PASSWORD_LENGTH = 12
+COMMON_PASSWORDS_FILE = Path(__file__).resolve().parent / "data" / "common_passwords.txt"
 
 
 def public(view: F) -> F:
@@ -110,7 +114,19 @@ def password_problem(password: str) -> str | None:
         return f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères."
     if len(password) > 256:
         return "Le mot de passe ne doit pas dépasser 256 caractères."
+    if password.lower() in common_passwords():
+        return (
+            "Ce mot de passe fait partie des 10 000 mots de passe les plus courants : "
+            "choisissez-en un autre, plus difficile à deviner."
+        )
     return None
+
+
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The 10 000 most common passwords, lowercased (grants/data/README.md), read once."""
+    with COMMON_PASSWORDS_FILE.open(encoding="utf-8") as lines:
+        return frozenset(line.rstrip("\n") for line in lines if line.strip())
 
 
 # Flask-Login wiring -------------------------------------------------------------------
@@ -133,6 +149,105 @@ def load_user(session_id: str) -> User | None:
 def unauthorized() -> Any:
     flash("Connectez-vous pour accéder à cette page.", "info")
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+@login_manager.needs_refresh_handler
+def needs_password_confirmation() -> Response:
+    flash("Cette action d'administration demande de confirmer votre mot de passe.", "info")
+    target = request.full_path.rstrip("?") if request.method == "GET" else request.path
+    return redirect(url_for("auth.confirm_password", next=target))
+
+
+# Sessions -----------------------------------------------------------------------------
+# Flask's session is a cookie signed with SECRET_KEY: the times below travel in it and
+# cannot be altered, so a copied cookie keeps its old times and expires like the original.
+
+LOGIN_AT = "_login_at"
+SEEN_AT = "_seen_at"
+CONFIRMED_AT = "_confirmed_at"  # when the password was last typed again
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def start_session(user: User) -> None:
+    """Log ``user`` in on a new session: nothing of the pre-login one is kept (no fixation)."""
+    session.clear()
+    login_user(user)
+    session[LOGIN_AT] = session[SEEN_AT] = _now()
+
+
+def end_session() -> None:
+    logout_user()
+    session.clear()
+
+
+def session_expiry(now: int) -> str | None:
+    """A French reason why the logged-in session is over, or None."""
+    idle = current_app.config["SESSION_IDLE_MINUTES"]
+    maximum = current_app.config["SESSION_MAX_HOURS"]
+    login_at, seen_at = session.get(LOGIN_AT), session.get(SEEN_AT)
+    if not isinstance(login_at, int) or not isinstance(seen_at, int):
+        return "Votre session a expiré : reconnectez-vous."
+    if now - login_at >= maximum * 3600:
+        return f"Votre session a expiré : une session dure au plus {maximum} heures. Reconnectez-vous."
+    if now - seen_at >= idle * 60:
+        return f"Votre session a expiré après {idle} minutes d'inactivité : reconnectez-vous."
+    return None
+
+
+def enforce_session_lifetime() -> Response | None:
+    """Before every request: close a logged-in session that is idle or too old."""
+    if request.endpoint == "static" or not current_user.is_authenticated:
+        return None
+    now = _now()
+    reason = session_expiry(now)
+    if reason is None:
+        session[SEEN_AT] = now
+        return None
+    end_session()
+    flash(reason, "info")
+    if getattr(current_app.view_functions.get(request.endpoint or ""), "is_public", False):
+        return None  # the login page itself, for one, is simply shown
+    if request.method == "GET":
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return redirect(url_for("auth.login"))
+
+
+def register(app: Flask) -> None:
+    app.before_request(enforce_session_lifetime)
+
+
+# Password confirmation before admin actions --------------------------------------------
+# Flask-Login's freshness (confirm_login, login_fresh, needs_refresh) is the mechanism; its
+# fresh flag has no age, so the time of the confirmation is kept beside it.
+
+
+def record_password_confirmation() -> None:
+    confirm_login()
+    session[CONFIRMED_AT] = _now()
+
+
+def password_recently_confirmed() -> bool:
+    confirmed = session.get(CONFIRMED_AT)
+    window = current_app.config["PASSWORD_CONFIRM_MINUTES"] * 60
+    return login_fresh() and isinstance(confirmed, int) and 0 <= _now() - confirmed < window
+
+
+def password_confirmation_required(view: F) -> F:
+    """Require the password typed again within PASSWORD_CONFIRM_MINUTES (put under a role
+    decorator, so that other roles still get their 403/404 first)."""
+
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not password_recently_confirmed():
+            return login_manager.needs_refresh()
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
 
 
 def client_ip() -> str | None:

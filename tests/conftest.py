@@ -192,6 +192,30 @@ def login_as(client: FlaskClient):  # type: ignore[no-untyped-def]
     return login
 
 
+@pytest.fixture
+def confirm_password(client: FlaskClient):  # type: ignore[no-untyped-def]
+    """Type the password again on /compte/confirmation, as admin actions require."""
+
+    def confirm(password: str = PASSWORD) -> Any:
+        response = client.post("/compte/confirmation", data={"password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return confirm
+
+
+@pytest.fixture
+def login_admin(login_as, confirm_password, users):  # type: ignore[no-untyped-def]
+    """Log in as ``users["admin"]`` and confirm the password: admin actions are allowed."""
+
+    def login() -> User:
+        login_as(users["admin"])
+        confirm_password()
+        return users["admin"]
+
+    return login
+
+
 # Factories ------------------------------------------------------------------------------
 
 _sequence = itertools.count(1)

@@ -26,7 +26,7 @@ from ..models import (
 )
 from ..operations import accounts
 from ..operations.calls import CALL_FIELDS, create_call, update_call
-from ..security import admin_required, get_or_404
+from ..security import admin_required, get_or_404, password_confirmation_required
 from . import bp
 
 
@@ -50,6 +50,7 @@ def list_calls() -> str:
 
 @bp.route("/appels/nouveau", methods=["GET", "POST"])
 @admin_required
+@password_confirmation_required
 def new_call() -> str | Response:
     form = CallForm(qpv_lists=_qpv_choices())
     if request.method == "GET":
@@ -68,6 +69,7 @@ def new_call() -> str | Response:
 
 @bp.route("/appels/<int:call_id>", methods=["GET", "POST"])
 @admin_required
+@password_confirmation_required
 def edit_call(call_id: int) -> str | Response:
     call = get_or_404(Call, call_id)
     form = CallForm(obj=call, qpv_lists=_qpv_choices())
@@ -122,6 +124,7 @@ def list_users() -> str:
 
 @bp.route("/comptes/nouveau", methods=["GET", "POST"])
 @admin_required
+@password_confirmation_required
 def new_user() -> str | Response:
     form = UserCreateForm()
     if form.validate_on_submit():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -18,7 +18,6 @@ from ..extensions import db
 from ..forms.dossier import (
     ConfirmForm,
     StructureForm,
-    TerritoriesForm,
     UploadForm,
     WithdrawForm,
     commune_label,
@@ -267,7 +266,8 @@ def submit_dossier(dossier_id: int) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         try:
             submission = ops.submit_dossier(
-                dossier, current_user, store=_store(), expected_version=request.form.get("version")
+                dossier, current_user, store=_store(), expected_version=request.form.get("version"),
+                now=g.received_at,
             )
             db.session.commit()
         except (ops.DossierError, StaleDataError) as exc:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user, logout_user
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db, limiter
 from ..forms.auth import (
     ChangePasswordForm,
+    ConfirmPasswordForm,
     ForgotPasswordForm,
     LoginForm,
     RegisterForm,
@@ -19,7 +20,15 @@ from ..forms.auth import (
 from ..mail import send_email
 from ..models import StructureKind
 from ..operations import accounts
-from ..security import login_required_any, public, verify_password
+from ..security import (
+    admin_required,
+    end_session,
+    login_required_any,
+    public,
+    record_password_confirmation,
+    start_session,
+    verify_password,
+)
 from . import bp
 
 GENERIC_LOGIN_ERROR = "Adresse électronique ou mot de passe incorrect, ou compte temporairement bloqué."
@@ -52,8 +61,7 @@ def login() -> str | Response:
         if user is None:
             flash(GENERIC_LOGIN_ERROR, "error")
             return render_template("auth/login.html", form=form), 200
-        session.clear()  # a fresh session at login (no fixation)
-        login_user(user)
+        start_session(user)  # a new session at login (no fixation)
         flash(f"Bienvenue, {user.full_name}.", "success")
         return redirect(_safe_next(request.args.get("next")))
     return render_template("auth/login.html", form=form)
@@ -64,8 +72,7 @@ def login() -> str | Response:
 def logout() -> Response:
     accounts.logout(current_user._get_current_object())
     db.session.commit()
-    logout_user()
-    session.clear()
+    end_session()
     flash("Vous êtes déconnecté(e).", "info")
     return redirect(url_for("auth.login"))
 
@@ -91,8 +98,7 @@ def register() -> str | Response:
             form.email.errors.append(str(exc))
             return render_template("auth/register.html", form=form)
         db.session.commit()
-        session.clear()
-        login_user(user)
+        start_session(user)
         flash(
             f"Votre compte est créé et rattaché à la structure « {user.structure.name} ».",
             "success",
@@ -140,8 +146,7 @@ def reset_password(token: str) -> str | Response:
     if form.validate_on_submit():
         accounts.change_password(user, form.password.data)
         db.session.commit()
-        logout_user()
-        session.clear()
+        end_session()
         flash("Votre mot de passe est modifié. Connectez-vous avec le nouveau.", "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form)
@@ -159,8 +164,28 @@ def change_password() -> str | Response:
         accounts.change_password(user, form.password.data)
         db.session.commit()
         # The token rotated: log in again on this browser only.
-        session.clear()
-        login_user(user)
+        start_session(user)
         flash("Votre mot de passe est modifié. Vos autres sessions sont fermées.", "success")
         return redirect(url_for("main.index"))
     return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/confirmation", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@admin_required
+def confirm_password() -> str | Response:
+    """Type the password again before an admin action (valid PASSWORD_CONFIRM_MINUTES)."""
+    form = ConfirmPasswordForm()
+    if form.validate_on_submit():
+        confirmed = accounts.confirm_password(current_user._get_current_object(), form.password.data)
+        db.session.commit()
+        if confirmed:
+            record_password_confirmation()
+            minutes = current_app.config["PASSWORD_CONFIRM_MINUTES"]
+            flash(f"Mot de passe confirmé pour les {minutes} prochaines minutes.", "success")
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append("Mot de passe incorrect, ou compte temporairement bloqué.")
+    return render_template(
+        "auth/confirm_password.html", form=form,
+        minutes=current_app.config["PASSWORD_CONFIRM_MINUTES"],
+    )

@@ -23,6 +23,10 @@ class LoginForm(BaseForm):
     password = PasswordField("Mot de passe", validators=[DataRequired(REQUIRED)])
 
 
+class ConfirmPasswordForm(BaseForm):
+    password = PasswordField("Mot de passe", validators=[DataRequired(REQUIRED)])
+
+
 class ForgotPasswordForm(BaseForm):
     email = EmailField(
         "Adresse électronique",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -100,18 +100,39 @@ def authenticate(email: str, password: str) -> User | None:
         return None
     if not verify_password(user, password) or user is None or not user.is_active:
         if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-                user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-                user.failed_logins = 0
-                log_action("user.locked", user, None)
-            db.session.flush()
+            _count_failure(user, now)
         return None
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     log_action("user.login", user, user)
     return user
+
+
+def confirm_password(user: User, password: str) -> bool:
+    """Check the password of a logged-in user before a sensitive action.
+
+    Failures count towards the same lock as the login form, so a stolen session cannot
+    be used to guess the password."""
+    now = utcnow()
+    if user.locked_until is not None and user.locked_until > now:
+        verify_password(None, password)
+        return False
+    if not verify_password(user, password):
+        _count_failure(user, now)
+        return False
+    user.failed_logins = 0
+    log_action("user.password_confirm", user, user)
+    return True
+
+
+def _count_failure(user: User, now: datetime) -> None:
+    user.failed_logins += 1
+    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+        user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+        user.failed_logins = 0
+        log_action("user.locked", user, None)
+    db.session.flush()
 
 
 def logout(user: User) -> None:

@@ -171,6 +171,7 @@ def test_overdue_complements_are_flagged(client, login_as, users, db, submitted)
     client.post(f"{base}/complements", data={"sections": ["project"], "message": "x", "due_date": due.isoformat()},
                 csrf_from=base)
     with time_machine.travel(datetime.combine(due + timedelta(days=2), datetime.min.time(), tzinfo=UTC)):
+        login_as(users["officer"])  # days later: the first session has expired
         page = client.get(base).get_data(as_text=True)
     assert "échéance dépassée" in page
 
@@ -220,8 +221,6 @@ def test_instruction_recomputes_with_retained_values(client, login_as, users, db
 
 
 def test_two_officers_saving_the_instruction(client, app, login_as, users, db, submitted, make_user):
-    from grants.models import Role
-
     login_as(users["officer"])
     base = f"/instruction/dossiers/{submitted.id}"
     make_admissible(client, submitted, base)

@@ -40,9 +40,11 @@ ADMIN_PAGES = ["/admin/appels", "/admin/appels/nouveau", "/admin/comptes", "/adm
     ("who", "expected"),
     [("anonymous", 302), ("applicant", 403), ("officer", 403), ("committee", 404), ("admin", 200)],
 )
-def test_admin_pages_matrix(client, login_as, users, path, who, expected):
+def test_admin_pages_matrix(client, login_as, confirm_password, users, path, who, expected):
     if who != "anonymous":
         login_as(users[who])
+    if who == "admin":
+        confirm_password()  # the forms of admin actions ask for the password again
     response = client.get(path)
     assert response.status_code == expected
     if expected == 302:

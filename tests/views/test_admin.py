@@ -34,9 +34,9 @@ def call_form(qpv_list_id: int = 0, **overrides: str) -> dict[str, str]:
     } | overrides
 
 
-def test_admin_creates_a_call_with_french_numbers_and_paris_times(client, login_as, users, db, make_qpv_list):
+def test_admin_creates_a_call_with_french_numbers_and_paris_times(client, login_admin, users, db, make_qpv_list):
     qpv_list = make_qpv_list()
-    login_as(users["admin"])
+    login_admin()
     response = client.post("/admin/appels/nouveau", data=call_form(qpv_list.id))
     assert response.status_code == 302, response.get_data(as_text=True)
     call = db.session.scalar(select(Call).where(Call.code == "AAP-QPV-2027"))
@@ -68,8 +68,8 @@ def test_admin_creates_a_call_with_french_numbers_and_paris_times(client, login_
         ("admissibility_criteria", "ab | b | peut-être", "« auto » ou « manuel »"),
     ],
 )
-def test_invalid_call_keeps_input_and_says_why(client, login_as, users, db, field, value, message):
-    login_as(users["admin"])
+def test_invalid_call_keeps_input_and_says_why(client, login_admin, users, db, field, value, message):
+    login_admin()
     response = client.post("/admin/appels/nouveau", data=call_form(**{field: value}))
     page = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -79,9 +79,9 @@ def test_invalid_call_keeps_input_and_says_why(client, login_as, users, db, fiel
     assert db.session.scalar(select(Call).where(Call.code == "AAP-QPV-2027")) is None
 
 
-def test_edit_call_records_changes_in_audit(client, login_as, users, db, make_call):
+def test_edit_call_records_changes_in_audit(client, login_admin, users, db, make_call):
     call = make_call()
-    login_as(users["admin"])
+    login_admin()
     page = client.get(f"/admin/appels/{call.id}").get_data(as_text=True)
     assert 'value="4 000 000,00"' in page
     version = re.search(r'name="version" value="(\d+)"', page).group(1)
@@ -94,9 +94,9 @@ def test_edit_call_records_changes_in_audit(client, login_as, users, db, make_ca
     assert entry.details["envelope"] == ["4000000.00", "3500000.00"]
 
 
-def test_concurrent_call_edit_is_reported_and_input_kept(client, login_as, users, db, make_call):
+def test_concurrent_call_edit_is_reported_and_input_kept(client, login_admin, users, db, make_call):
     call = make_call()
-    login_as(users["admin"])
+    login_admin()
     stale_version = str(call.version)
     first = client.post(f"/admin/appels/{call.id}", data=call_form(code=call.code, envelope="1 000 000", version=stale_version))
     assert first.status_code == 302
@@ -110,8 +110,8 @@ def test_concurrent_call_edit_is_reported_and_input_kept(client, login_as, users
     assert db.session.get(Call, call.id).envelope == Decimal("1000000.00")
 
 
-def test_admin_creates_officer_account_who_sets_password_by_email(client, app, login_as, users, db, smtp_server):
-    login_as(users["admin"])
+def test_admin_creates_officer_account_who_sets_password_by_email(client, app, login_admin, users, db, smtp_server):
+    login_admin()
     response = client.post(
         "/admin/comptes/nouveau",
         data={"full_name": "Odile Gestionnaire", "email": "odile@dreets.gouv.fr", "role": "officer"},
@@ -134,8 +134,8 @@ def test_admin_creates_officer_account_who_sets_password_by_email(client, app, l
     assert login.status_code == 302
 
 
-def test_admin_cannot_create_applicant_accounts(client, login_as, users, db):
-    login_as(users["admin"])
+def test_admin_cannot_create_applicant_accounts(client, login_admin, users, db):
+    login_admin()
     response = client.post(
         "/admin/comptes/nouveau", data={"full_name": "X", "email": "x@exemple.fr", "role": "applicant"}
     )
@@ -144,8 +144,8 @@ def test_admin_cannot_create_applicant_accounts(client, login_as, users, db):
     assert db.session.scalar(select(User).where(User.email == "x@exemple.fr")) is None
 
 
-def test_qpv_list_page_shows_communes(client, login_as, users, make_qpv_list):
+def test_qpv_list_page_shows_communes(client, login_admin, users, make_qpv_list):
     qpv_list = make_qpv_list()
-    login_as(users["admin"])
+    login_admin()
     page = client.get(f"/admin/qpv/{qpv_list.id}").get_data(as_text=True)
     assert "QN05901M" in page and "Lille (59350)" in page
