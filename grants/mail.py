@@ -30,11 +30,12 @@ def send_email(
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     server = current_app.config.get("MAIL_SERVER")
     if not server:
+        # Recipient and subject only, never the body: it may carry a password-reset link,
+        # and a link in a log is as good as the password itself.
         current_app.logger.info(
             "E-mail (non envoyé, MAIL_SERVER absent) à %s : %s%s", message["To"], message["Subject"],
             f" ({len(attachments)} pièce(s) jointe(s))" if attachments else "",
         )
-        current_app.logger.debug("%s", message.get_body(("plain",)))
         return message
     with smtplib.SMTP(server, current_app.config["MAIL_PORT"], timeout=10) as smtp:
         if current_app.config.get("MAIL_USE_TLS"):

@@ -15,7 +15,7 @@ from ..operations import messages as ops
 from ..security import login_required_any
 from ..uploads import UploadRefused, read_limited
 from . import bp
-from .views import send_stored
+from .views import audited, send_stored
 
 
 def _store() -> storage.FileStore:
@@ -100,4 +100,8 @@ def message_attachment(dossier_id: int, message_id: int) -> Response:
     message = db.session.get(Message, message_id)
     if message is None or message.dossier_id != dossier.id or message.attachment_file is None:
         abort(404)
-    return send_stored(message.attachment_file, message.attachment_name, message.attachment_mime, message.attachment_sha256)
+    response = send_stored(
+        message.attachment_file, message.attachment_name, message.attachment_mime, message.attachment_sha256
+    )
+    return audited(response, dossier, "message_attachment", message.attachment_name,
+                   message_id=message.id, sha256=message.attachment_sha256)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from io import BytesIO
+from typing import Any
 
 from flask import abort, current_app, send_file
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from .. import storage
 from ..access import get_attachment_or_404, get_dossier_or_404
+from ..extensions import db
+from ..models import Dossier
+from ..operations.audit import log_download
 from ..operations.documents import notification_letter
 from ..security import login_required_any
 from . import bp
@@ -35,12 +40,22 @@ def send_bytes(data: bytes, download_name: str, mimetype: str, *, inline: bool =
     return response
 
 
+def audited(response: Response, dossier: Dossier, kind: str, name: str, **details: Any) -> Response:
+    """``response`` once a staff member's download is on the dossier's audit trail (committed:
+    if the entry cannot be written, the file is not sent)."""
+    if log_download(dossier, current_user._get_current_object(), kind, name, **details) is not None:
+        db.session.commit()
+    return response
+
+
 @bp.route("/<int:dossier_id>/pieces/<int:attachment_id>")
 @login_required_any
 def download_attachment(dossier_id: int, attachment_id: int) -> Response:
     dossier = get_dossier_or_404(dossier_id)
     attachment = get_attachment_or_404(dossier, attachment_id)
-    return send_stored(attachment.storage_name, attachment.display_name, attachment.mime, attachment.sha256)
+    response = send_stored(attachment.storage_name, attachment.display_name, attachment.mime, attachment.sha256)
+    return audited(response, dossier, "attachment", attachment.display_name,
+                   attachment_id=attachment.id, sha256=attachment.sha256)
 
 
 @bp.route("/<int:dossier_id>/versions/<int:number>/accuse-reception.pdf")
@@ -50,10 +65,9 @@ def download_receipt(dossier_id: int, number: int) -> Response:
     version = next((v for v in dossier.versions if v.number == number), None)
     if version is None or version.receipt_file is None:
         abort(404)
-    return send_stored(
-        version.receipt_file, f"accuse-reception-{dossier.reference}-v{number}.pdf", "application/pdf",
-        version.receipt_sha256,
-    )
+    name = f"accuse-reception-{dossier.reference}-v{number}.pdf"
+    response = send_stored(version.receipt_file, name, "application/pdf", version.receipt_sha256)
+    return audited(response, dossier, "receipt", name, version=number, sha256=version.receipt_sha256)
 
 
 @bp.route("/<int:dossier_id>/notification.pdf")
@@ -64,7 +78,9 @@ def download_letter(dossier_id: int) -> Response:
     letter = notification_letter(dossier)
     if letter is None:
         abort(404)
-    return send_stored(letter.file, f"notification-{dossier.reference}.pdf", "application/pdf", letter.sha256)
+    name = f"notification-{dossier.reference}.pdf"
+    response = send_stored(letter.file, name, "application/pdf", letter.sha256)
+    return audited(response, dossier, "letter", name, sha256=letter.sha256)
 
 
 @bp.route("/<int:dossier_id>/pieces/<int:attachment_id>/apercu")
@@ -73,8 +89,14 @@ def preview_attachment(dossier_id: int, attachment_id: int) -> Response:
     """PDFs and images shown in the browser; their type was checked from content at upload."""
     dossier = get_dossier_or_404(dossier_id)
     attachment = get_attachment_or_404(dossier, attachment_id)
+    details = {"attachment_id": attachment.id, "sha256": attachment.sha256}
     if attachment.mime not in PREVIEWABLE:
-        return send_stored(attachment.storage_name, attachment.display_name, attachment.mime, attachment.sha256)
-    response = send_stored(attachment.storage_name, attachment.display_name, attachment.mime, attachment.sha256, inline=True)
-    response.headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
-    return response
+        response = send_stored(attachment.storage_name, attachment.display_name, attachment.mime, attachment.sha256)
+        return audited(response, dossier, "attachment", attachment.display_name, **details)
+    response = send_stored(
+        attachment.storage_name, attachment.display_name, attachment.mime, attachment.sha256, inline=True
+    )
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+    )
+    return audited(response, dossier, "attachment_preview", attachment.display_name, **details)

@@ -32,3 +32,26 @@ def log_action(
     db.session.add(entry)
     db.session.flush()
     return entry
+
+
+# What staff downloaded, by kind: the label shown on the dossier's audit trail.
+DOWNLOAD_LABELS = {
+    "attachment": "Pièce téléchargée : « {name} »",
+    "attachment_preview": "Pièce consultée (aperçu) : « {name} »",
+    "message_attachment": "Pièce jointe d'un message téléchargée : « {name} »",
+    "receipt": "Accusé de réception téléchargé : « {name} »",
+    "letter": "Lettre de notification téléchargée : « {name} »",
+}
+
+
+def log_download(dossier: Any, actor: User, kind: str, name: str, **details: Any) -> AuditEntry | None:
+    """Record that DREETS staff read a file of ``dossier`` (applicants reading their own are not logged).
+
+    The entry is on the dossier, so it appears on the officer's audit trail. Flushes only.
+    """
+    if not getattr(actor, "is_staff", False):
+        return None
+    return log_action(
+        "dossier.download", dossier, actor,
+        details={"label": DOWNLOAD_LABELS[kind].format(name=name), "kind": kind, "file": name, **details},
+    )
