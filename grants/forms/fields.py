@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from wtforms import Field
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
 from wtforms.widgets import TextInput
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -30,6 +30,13 @@ def parse_french_decimal(text: str) -> Decimal:
     if not value.is_finite():
         raise ValueError(text)
     return value
+
+
+def refuse_blank_if_required(field: Field) -> None:
+    """Spaces only in a required field: InputRequired lets them through (the raw input is not
+    empty), yet the field has no value; without this, None reached NOT NULL columns (a 500)."""
+    if field.flags.required and field.raw_data and not str(field.raw_data[0]).strip():
+        raise StopValidation("Ce champ est obligatoire.")
 
 
 def format_french_decimal(value: Decimal, places: int | None = 2) -> str:
@@ -91,9 +98,14 @@ class FrenchDecimalField(Field):
             self.data = None
             raise ValueError(f"Au plus {self.places} décimales.")
         # Euros always carry their cents (42 000 → 42000.00); rates stay as typed.
-        self.data = value.quantize(Decimal("0.01")) if self.places == 2 else value
+        try:
+            self.data = value.quantize(Decimal("0.01")) if self.places == 2 else value
+        except InvalidOperation:  # more digits than the decimal context holds (28)
+            self.data = None
+            raise ValueError("Nombre trop grand : vérifiez votre saisie.") from None
 
     def pre_validate(self, form: Any) -> None:
+        refuse_blank_if_required(self)
         if self.data is None:
             return
         if self.minimum is not None and self.data < self.minimum:
@@ -132,3 +144,6 @@ class ParisDateTimeField(Field):
             self.data = None
             raise ValueError("L'année doit être comprise entre 2000 et 2100.")
         self.data = naive.replace(tzinfo=PARIS)
+
+    def pre_validate(self, form: Any) -> None:
+        refuse_blank_if_required(self)

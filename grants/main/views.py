@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from itertools import chain
+
+from flask import abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import joinedload, selectinload
@@ -12,6 +14,16 @@ from ..extensions import db
 from ..models import Call, CommitteeSession, Dossier, QpvList, Role, User, utcnow
 from ..security import login_required_any, public
 from . import bp
+
+
+@bp.before_app_request
+def refuse_nul_characters() -> None:
+    """A NUL character in a query, a form value or a file name is refused (400): PostgreSQL
+    stores none in text and would fail the request with a 500; no browser form sends one."""
+    values = chain(*request.args.listvalues(), *request.form.listvalues(),
+                   (upload.filename or "" for upload in request.files.values()))
+    if any("\x00" in value for value in values):
+        abort(400)
 
 
 @bp.route("/")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 import subprocess
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from flask import request
 from sqlalchemy import func, select
 
 from grants.models import AuditEntry, Dossier, DossierState, Role, Structure
@@ -388,6 +388,7 @@ def test_deadline_by_the_server_clock(client, login_as, users, db, make_dossier,
         login_as(users["applicant"])
         page = client.get(f"/porteur/dossiers/{dossier.id}/deposer").get_data(as_text=True)
     with time_machine.travel(closing + timedelta(seconds=delta), tick=False):
+        login_as(users["applicant"])  # two days later: the first session has expired
         response = client.post(f"/porteur/dossiers/{dossier.id}/deposer",
                                data={"version": version_of(page)}, follow_redirects=True)
     db.session.remove()
@@ -400,6 +401,33 @@ def test_deadline_by_the_server_clock(client, login_as, users, db, make_dossier,
         assert "date limite de dépôt" in response.get_data(as_text=True)
         assert "brouillon est conservé" in response.get_data(as_text=True)
         assert stored.content == COMPLETE_CONTENT
+
+
+def test_submission_received_before_closing_is_on_time_even_if_processed_after(
+    app, client, login_as, users, db, make_dossier, make_call
+):
+    """At the deadline, submissions queue behind each other: the arrival time counts."""
+    closing = datetime(2027, 3, 26, 22, 59, tzinfo=UTC)
+    with time_machine.travel(closing - timedelta(days=2), tick=False):
+        call = make_call(opens_at=closing - timedelta(days=60), closes_at=closing)
+        dossier = make_dossier(users["applicant"], call=call)
+
+    def wait_behind_others() -> None:  # runs after the arrival is noted
+        if request.method == "POST":
+            traveller.shift(timedelta(seconds=20))
+
+    with time_machine.travel(closing - timedelta(seconds=5), tick=False) as traveller:
+        login_as(users["applicant"])
+        page = client.get(f"/porteur/dossiers/{dossier.id}/deposer").get_data(as_text=True)
+        app.before_request_funcs[None].append(wait_behind_others)
+        try:
+            client.post(f"/porteur/dossiers/{dossier.id}/deposer", data={"version": version_of(page)})
+        finally:
+            app.before_request_funcs[None].remove(wait_behind_others)
+    db.session.remove()
+    stored = db.session.get(Dossier, dossier.id)
+    assert stored.state is DossierState.submitted
+    assert stored.submitted_at == closing - timedelta(seconds=5)
 
 
 def test_withdraw_needs_confirmation_and_keeps_dossier_readable(client, login_as, users, db, make_dossier):
