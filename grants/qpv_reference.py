@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,8 +109,11 @@ def default_list_name(parsed: list[ParsedQpv]) -> str:
 
 
 def download_official_list(url: str = OFFICIAL_2024_URL, timeout: float = 20) -> bytes:
+    # urlopen also opens file: and custom schemes: only https reaches it.
+    if urllib.parse.urlsplit(url).scheme != "https":
+        raise QpvFileError(f"Adresse refusée (https uniquement) : {url}")
     try:
-        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (fixed https URL)
+        with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310  # nosec B310  # https only, checked above
             return response.read()
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise QpvFileError(

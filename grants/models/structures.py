@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .types import Base, UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:
-    from .users import Role, User
+    from .users import User
 
 
 class StructureKind(enum.Enum):

@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
@@ -89,6 +90,7 @@ def _page(dossier: Dossier, *, checklist: Any = None, complements: Any = None, r
     qpvs = {
         q.code: q for q in db.session.scalars(
             select(Qpv).where(Qpv.qpv_list_id == dossier.call.qpv_list_id, Qpv.code.in_(codes))
+            .options(selectinload(Qpv.communes))
         )
     } if codes and dossier.call.qpv_list_id else {}
     audit = db.session.scalars(

@@ -1,7 +1,7 @@
 """initial schema: accounts, structures, calls, QPV lists, audit
 
 Revision ID: d4c15885e2df
-Revises: 
+Revises:
 Create Date: 2026-11-22 03:16:10.720438+00:00
 """
 

@@ -185,7 +185,7 @@ def test_import_official_download_offline_gives_french_message(runner, monkeypat
     from grants import qpv_reference
 
     # A closed local port stands for "offline", whatever the machine's network.
-    monkeypatch.setattr(qpv_reference, "OFFICIAL_2024_URL", "http://127.0.0.1:9/liste.csv")
+    monkeypatch.setattr(qpv_reference, "OFFICIAL_2024_URL", "https://127.0.0.1:9/liste.csv")
     result = runner.invoke(args=["grants", "qpv", "import", "--official"])
     assert result.exit_code == 2
     assert "Impossible de télécharger la liste officielle" in result.output
@@ -232,3 +232,11 @@ def test_pdf_commands_refuse_with_a_french_message(runner, db, demo, tmp_path):
         assert result.exit_code == 2, args
         assert message in result.output
         assert not (tmp_path / "x.pdf").exists()
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "http://127.0.0.1:9/liste.csv", "ftp://exemple.fr/liste.csv"])
+def test_official_list_is_fetched_over_https_only(url):  # type: ignore[no-untyped-def]
+    from grants.qpv_reference import QpvFileError, download_official_list
+
+    with pytest.raises(QpvFileError, match="https uniquement"):
+        download_official_list(url)

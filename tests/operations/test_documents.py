@@ -18,7 +18,6 @@ from grants.models import (
     Dossier,
     FicheRender,
     Instruction,
-    User,
 )
 from grants.operations import committee as ops
 from grants.operations import documents
