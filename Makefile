@@ -6,7 +6,7 @@ PORT ?= 5000
 FLASK := $(BIN)/flask --app wsgi
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-pg install db demo serve clean
+.PHONY: help run test test-pg lint bench install db demo serve clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,6 +35,19 @@ test: install ## Run the whole test suite (SQLite; PostgreSQL when TEST_DATABASE
 
 test-pg: install ## Run the suite on the local PostgreSQL (127.0.0.1:5432, database test)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(BIN)/python -m pytest
+
+lint: install ## Static analysis: ruff (bugs, security, style) and bandit (medium and high findings)
+	$(BIN)/ruff check grants migrations scripts tests wsgi.py
+	$(BIN)/bandit --quiet -c pyproject.toml -r grants -ll
+
+# BENCH_DATABASE_URL is an admin connection to a PostgreSQL server: the benchmark creates its
+# own database grants_bench_<pid> there and drops it at the end. BENCH_ARGS passes options,
+# e.g. `make bench BENCH_ARGS=--quick` or `BENCH_ARGS="--dossiers 20000"` (see bench/README.md).
+BENCH_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+bench: install ## Benchmarks on PostgreSQL (about 7 min; BENCH_ARGS=--quick: 3 min), figures in bench/results/
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench $(BENCH_ARGS)
 
 clean: ## Remove the virtual environment and the local SQLite database
 	rm -rf $(VENV) instance
