@@ -127,7 +127,7 @@ def missing_items(dossier: Dossier) -> dict[str, list[str]]:
         for finding in result.errors:
             missing["resources"].append(finding.message)
 
-    present = {a.type_code for a in dossier.current_attachments}
+    present = {a.type_code for a in dossier.usable_attachments}
     for item in dossier.call.required_attachments:
         if item["code"] not in present:
             missing["attachments"].append(f"Pièce manquante : {item['label']}.")

@@ -1,4 +1,5 @@
-"""Operators' commands: ``grants check-integrity``, ``grants backup DIR``, ``grants restore DIR``.
+"""Operators' commands: ``grants check-integrity``, ``grants backup DIR``, ``grants restore DIR``,
+``grants scan-pending``.
 
 Registered on the ``grants`` group by importing this module at the end of ``grants.cli``.
 """
@@ -39,6 +40,29 @@ def _size(count: int) -> str:
             break
         value, unit = value / 1024, larger
     return f"{count} octets" if unit == "octets" else f"{value:.1f} {unit}".replace(".", ",")
+
+
+@grants_cli.command("scan-pending")
+@with_appcontext
+def scan_pending_command() -> None:
+    """Analyse par l'antivirus les fichiers restés en attente (clamd indisponible à leur arrivée)."""
+    from .antivirus import current_scanner
+    from .operations.antivirus import rescan_pending
+    from .storage import current_store
+
+    scanner = current_scanner()
+    if scanner is None:
+        _fail("aucun antivirus configuré (GRANTS_CLAMD_SOCKET).")
+    report = rescan_pending(scanner, current_store())
+    db.session.commit()  # what was scanned before an interruption is kept
+    done = report.scanned
+    click.echo(f"Antivirus : {done['clean']} fichier(s) sain(s), {done['infected']} bloqué(s).")
+    for line in report.infected:
+        click.echo(f"  bloqué : {line}")
+    if report.unavailable is not None:
+        click.echo(f"Erreur : antivirus injoignable ({report.unavailable}) ; les autres fichiers restent en attente.",
+                   err=True)
+        sys.exit(EXIT_PROBLEMS)
 
 
 @grants_cli.command("check-integrity")

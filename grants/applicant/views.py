@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from .. import storage
+from .. import antivirus, storage
 from ..access import get_attachment_or_404, get_dossier_or_404
 from ..dossier_sections import SECTIONS, SECTIONS_BY_KEY, missing_items, stored_result
 from ..extensions import db
@@ -33,6 +33,10 @@ from ..uploads import UploadRefused, read_limited
 from . import bp
 
 applicant_required = roles_required(Role.applicant)
+PENDING_SCAN_NOTICE = (
+    "L'analyse antivirus n'a pas pu être faite pour l'instant : la pièce est bien enregistrée, "
+    "elle sera analysée dès que possible et ne pourra pas être téléchargée d'ici là."
+)
 
 
 def _store() -> storage.FileStore:
@@ -225,14 +229,18 @@ def attachments(dossier_id: int) -> str | Response | tuple[str, int]:
             else:
                 try:
                     data = read_limited(upload.stream, _max_upload())
-                    ops.add_attachment(dossier, form.type_code.data, upload.filename, data, current_user,
-                                       store=_store(), max_bytes=_max_upload())
+                    attachment = ops.add_attachment(
+                        dossier, form.type_code.data, upload.filename, data, current_user,
+                        store=_store(), max_bytes=_max_upload(), scanner=antivirus.current_scanner(),
+                    )
                     db.session.commit()
                 except (UploadRefused, ops.DossierError) as exc:
                     db.session.rollback()
                     form.type_code.errors.append(f"« {upload.filename} » refusé : {exc}")
                 else:
                     flash(f"Pièce « {upload.filename} » jointe au dossier.", "success")
+                    if attachment.scan_status is antivirus.ScanStatus.pending:
+                        flash(PENDING_SCAN_NOTICE, "warning")
                     return redirect(url_for("applicant.attachments", dossier_id=dossier.id))
         dossier = db.session.get(Dossier, dossier_id)
         return render_template("applicant/attachments.html", dossier=dossier, form=form, types=types,

@@ -6,7 +6,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import storage
+from .. import antivirus, storage
 from ..access import get_dossier_or_404
 from ..extensions import db
 from ..forms.messages import MessageForm
@@ -15,7 +15,7 @@ from ..operations import messages as ops
 from ..security import login_required_any
 from ..uploads import UploadRefused, read_limited
 from . import bp
-from .views import audited, send_stored
+from .views import audited, refuse_unscanned, send_stored
 
 
 def _store() -> storage.FileStore:
@@ -68,7 +68,8 @@ def messages(dossier_id: int) -> str | Response | tuple[str, int]:
         try:
             data = (upload.filename, read_limited(upload.stream, _max_upload())) if upload else None
             message = ops.post_message(
-                dossier, current_user, form.body.data, data, store=_store(), max_bytes=_max_upload()
+                dossier, current_user, form.body.data, data, store=_store(), max_bytes=_max_upload(),
+                scanner=antivirus.current_scanner(),
             )
             db.session.commit()
         except UploadRefused as exc:
@@ -100,6 +101,9 @@ def message_attachment(dossier_id: int, message_id: int) -> Response:
     message = db.session.get(Message, message_id)
     if message is None or message.dossier_id != dossier.id or message.attachment_file is None:
         abort(404)
+    refused = refuse_unscanned(message, dossier)
+    if refused is not None:
+        return refused
     response = send_stored(
         message.attachment_file, message.attachment_name, message.attachment_mime, message.attachment_sha256
     )

@@ -5,14 +5,15 @@ from __future__ import annotations
 from io import BytesIO
 from typing import Any
 
-from flask import abort, current_app, send_file
+from flask import abort, current_app, render_template, send_file
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from .. import storage
+from .. import antivirus, storage
 from ..access import get_attachment_or_404, get_dossier_or_404
 from ..extensions import db
-from ..models import Dossier
+from ..models import Attachment, Dossier, Message
+from ..operations import antivirus as scan_ops
 from ..operations.audit import log_download
 from ..operations.documents import notification_letter
 from ..security import login_required_any
@@ -48,11 +49,38 @@ def audited(response: Response, dossier: Dossier, kind: str, name: str, **detail
     return response
 
 
+def refuse_unscanned(item: Attachment | Message, dossier: Dossier) -> tuple[str, int] | None:
+    """The page explaining why a file cannot be downloaded yet (or at all), or None.
+
+    A pending file is scanned again first: clamd may be back since the upload."""
+    is_attachment = isinstance(item, Attachment)
+    status = item.scan_status if is_attachment else item.attachment_scan_status
+    scanner = antivirus.current_scanner()
+    if status is antivirus.ScanStatus.pending and scanner is not None:
+        rescan = scan_ops.rescan_attachment if is_attachment else scan_ops.rescan_message
+        try:
+            status = rescan(item, scanner, storage.current_store())  # type: ignore[arg-type]
+            db.session.commit()
+        except antivirus.ScannerUnavailable as exc:
+            db.session.rollback()
+            current_app.logger.warning("antivirus unavailable: %s", exc)
+    if status is None or status.downloadable:
+        return None
+    name = item.display_name if is_attachment else item.attachment_name
+    signature = item.scan_signature if is_attachment else item.attachment_scan_signature
+    page = render_template("dossiers/file_unavailable.html", name=name, status=status, signature=signature,
+                           dossier=dossier)
+    return page, 409 if status is antivirus.ScanStatus.pending else 403
+
+
 @bp.route("/<int:dossier_id>/pieces/<int:attachment_id>")
 @login_required_any
-def download_attachment(dossier_id: int, attachment_id: int) -> Response:
+def download_attachment(dossier_id: int, attachment_id: int) -> Response | tuple[str, int]:
     dossier = get_dossier_or_404(dossier_id)
     attachment = get_attachment_or_404(dossier, attachment_id)
+    refused = refuse_unscanned(attachment, dossier)
+    if refused is not None:
+        return refused
     response = send_stored(attachment.storage_name, attachment.display_name, attachment.mime, attachment.sha256)
     return audited(response, dossier, "attachment", attachment.display_name,
                    attachment_id=attachment.id, sha256=attachment.sha256)
@@ -85,10 +113,13 @@ def download_letter(dossier_id: int) -> Response:
 
 @bp.route("/<int:dossier_id>/pieces/<int:attachment_id>/apercu")
 @login_required_any
-def preview_attachment(dossier_id: int, attachment_id: int) -> Response:
+def preview_attachment(dossier_id: int, attachment_id: int) -> Response | tuple[str, int]:
     """PDFs and images shown in the browser; their type was checked from content at upload."""
     dossier = get_dossier_or_404(dossier_id)
     attachment = get_attachment_or_404(dossier, attachment_id)
+    refused = refuse_unscanned(attachment, dossier)
+    if refused is not None:
+        return refused
     details = {"attachment_id": attachment.id, "sha256": attachment.sha256}
     if attachment.mime not in PREVIEWABLE:
         response = send_stored(attachment.storage_name, attachment.display_name, attachment.mime, attachment.sha256)

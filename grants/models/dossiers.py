@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..antivirus import ScanStatus
 from .types import Base, Money, UTCDateTime, enum_column, utcnow
 from .users import Role
 
@@ -182,6 +183,11 @@ class Dossier(Base):
         return [a for a in self.attachments if a.removed_at is None]
 
     @property
+    def usable_attachments(self) -> list[Attachment]:
+        """Current pièces that count for the dossier: not blocked by the antivirus."""
+        return [a for a in self.current_attachments if a.scan_status is not ScanStatus.infected]
+
+    @property
     def latest_version(self) -> DossierVersion | None:
         return self.versions[-1] if self.versions else None
 
@@ -214,7 +220,10 @@ class Attachment(Base):
     """An uploaded pièce; never deleted once a submitted version refers to it."""
 
     __tablename__ = "attachments"
-    __table_args__ = (CheckConstraint("size > 0", name="not_empty"),)
+    __table_args__ = (
+        CheckConstraint("size > 0", name="not_empty"),
+        CheckConstraint("(scan_status = 'infected') = (scan_signature IS NOT NULL)", name="infected_has_signature"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
@@ -228,6 +237,12 @@ class Attachment(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Antivirus verdict (grants/antivirus.py): only unchecked and clean files are served.
+    scan_status: Mapped[ScanStatus] = mapped_column(
+        enum_column(ScanStatus, "scan_status"), default=ScanStatus.unchecked, server_default=ScanStatus.unchecked.value
+    )
+    scan_signature: Mapped[str | None] = mapped_column(String(200))
+    scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     dossier: Mapped[Dossier] = relationship(back_populates="attachments")
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..antivirus import ScanStatus
 from .types import Base, Money, UTCDateTime, enum_column, utcnow
 
 if TYPE_CHECKING:
@@ -101,7 +102,10 @@ class Message(Base):
     """A message between DREETS officers and the structure's users about one dossier."""
 
     __tablename__ = "messages"
-    __table_args__ = (CheckConstraint("length(body) > 0", name="not_empty"),)
+    __table_args__ = (
+        CheckConstraint("length(body) > 0", name="not_empty"),
+        CheckConstraint("(attachment_file IS NULL) = (attachment_scan_status IS NULL)", name="attachment_has_scan_status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id", ondelete="CASCADE"), index=True)
@@ -116,6 +120,9 @@ class Message(Base):
     attachment_mime: Mapped[str | None] = mapped_column(String(100))
     attachment_size: Mapped[int | None]
     attachment_sha256: Mapped[str | None] = mapped_column(String(64))
+    attachment_scan_status: Mapped[ScanStatus | None] = mapped_column(enum_column(ScanStatus, "message_scan_status"))
+    attachment_scan_signature: Mapped[str | None] = mapped_column(String(200))
+    attachment_scanned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     dossier: Mapped[Dossier] = relationship(back_populates="messages")
     author: Mapped[User] = relationship()

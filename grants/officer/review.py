@@ -112,6 +112,7 @@ def _page(dossier: Dossier, *, checklist: Any = None, complements: Any = None, r
         checklist=checklist or checklist_form(dossier.call.admissibility_criteria, review.answers),
         complements=complements, reopen=reopen or ReopenForm(), instruction=instruction,
         letter=documents.notification_letter(dossier), now=utcnow(),
+        stored_attachments={a.id: a for a in dossier.attachments},
     ), status
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import storage as storage_module
+from ..antivirus import Scanner, ScanStatus, infected_message, scan_or_pending
 from ..dossier_sections import SECTIONS_BY_KEY, compute_financing, missing_items
 from ..extensions import db
 from ..finance import STRANDS
@@ -29,7 +30,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..uploads import check_upload
+from ..uploads import UploadRefused, check_upload
 from ..workflow import check_transition
 from .audit import log_action
 
@@ -144,14 +145,19 @@ def update_structure(structure: Structure, data: dict[str, Any], actor: User, ex
 
 def add_attachment(
     dossier: Dossier, type_code: str, filename: str, data: bytes, actor: User, *,
-    store: storage_module.FileStore, max_bytes: int,
+    store: storage_module.FileStore, max_bytes: int, scanner: Scanner | None = None,
 ) -> Attachment:
+    """Check, scan (when an antivirus is configured) and store a pièce; raises
+    :class:`~grants.uploads.UploadRefused` with the French reason, storing nothing."""
     if not dossier.can_edit_attachment_type(actor, type_code):
         raise DossierError("Cette pièce n'est pas modifiable dans l'état actuel du dossier.")
     types = {t["code"]: t for t in attachment_types(dossier.call)}
     if type_code not in types:
         raise DossierError("Type de pièce inconnu pour cet appel.")
     checked = check_upload(filename, data, max_bytes=max_bytes)
+    verdict = scan_or_pending(scanner, data)
+    if verdict.status is ScanStatus.infected:
+        raise UploadRefused(infected_message(verdict.signature))
     stored = store.save(data)
     now = utcnow()
     replaced = []
@@ -164,13 +170,15 @@ def add_attachment(
         dossier=dossier, type_code=type_code, display_name=checked.display_name,
         storage_name=stored.name, kind=checked.kind, mime=checked.mime, size=stored.size,
         sha256=stored.sha256, uploaded_by_id=actor.id, uploaded_at=now,
+        scan_status=verdict.status, scanned_at=now if verdict.status is ScanStatus.clean else None,
     )
     db.session.add(attachment)
     dossier.updated_at = now
     db.session.flush()
     log_action(
         "dossier.add_attachment", dossier, actor,
-        details={"type": type_code, "name": checked.display_name, "sha256": stored.sha256, "replaced": replaced},
+        details={"type": type_code, "name": checked.display_name, "sha256": stored.sha256, "replaced": replaced,
+                 "scan": verdict.status.value},
     )
     return attachment
 

@@ -6,11 +6,12 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from .. import storage as storage_module
+from ..antivirus import Scanner, ScanStatus, infected_message, scan_or_pending
 from ..extensions import db
 from ..models import Dossier, Message, Role, User, utcnow
 from ..notifications import _safely
 from ..security import STAFF
-from ..uploads import check_upload
+from ..uploads import UploadRefused, check_upload
 from .audit import log_action
 
 
@@ -35,7 +36,7 @@ def _reads_staff_messages(dossier: Dossier, user: User) -> bool | None:
 
 def post_message(
     dossier: Dossier, author: User, body: str, upload: tuple[str, bytes] | None = None, *,
-    store: storage_module.FileStore, max_bytes: int,
+    store: storage_module.FileStore, max_bytes: int, scanner: Scanner | None = None,
 ) -> Message:
     """Add a message, with its optional pièce (same checks as the dossier's pièces).
 
@@ -55,7 +56,13 @@ def post_message(
     if upload is not None:
         filename, data = upload
         checked = check_upload(filename, data, max_bytes=max_bytes)
+        verdict = scan_or_pending(scanner, data)
+        if verdict.status is ScanStatus.infected:
+            raise UploadRefused(infected_message(verdict.signature))
         stored = store.save(data)
+        message.attachment_scan_status = verdict.status
+        if verdict.status is ScanStatus.clean:
+            message.attachment_scanned_at = message.created_at
         message.attachment_name = checked.display_name
         message.attachment_file = stored.name
         message.attachment_mime = checked.mime
