@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,6 +51,7 @@ class Server:
         self.env = server_environment(database_url, storage_dir, instance_dir)
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
+        self._log: Any = None
 
     @property
     def command(self) -> list[str]:
@@ -60,21 +62,22 @@ class Server:
         ]
 
     def start(self, timeout: float = 60.0) -> None:
-        log = self.log_path.open("ab")
+        log = self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(self.command, env=self.env, stdout=log, stderr=subprocess.STDOUT,
                                         cwd=ROOT, start_new_session=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited with code {self.process.returncode}; see {self.log_path}")
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/sante")
                 if conn.getresponse().status == 200:
-                    conn.close()
                     return
             except OSError:
                 pass
+            finally:
+                conn.close()
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn did not answer on port {self.port} within {timeout:.0f} s")
 
@@ -100,11 +103,13 @@ class Server:
         return peaks
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self._log is not None:
+            self._log.close()
+            self._log = None

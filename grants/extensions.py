@@ -55,9 +55,12 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
+        # IMMEDIATE: a transaction takes SQLite's write lock when it begins, so concurrent
+        # requests queue behind each other (busy timeout) instead of failing with
+        # "database is locked" when two of them turn from reading to writing at once.
         @event.listens_for(engine, "begin")
         def _on_begin(conn):  # type: ignore[no-untyped-def]
-            conn.exec_driver_sql("BEGIN")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True)

@@ -189,7 +189,7 @@ def edit_section(dossier_id: int, key: str) -> str | Response | tuple[str, int]:
             status = 409
         except StaleDataError:
             db.session.rollback()
-            flash(ops.ConflictError("").args[0] or "Conflit d'enregistrement : rechargez la page.", "error")
+            flash(str(ops.ConflictError()), "error")  # saved by someone else while this request ran
             status = 409
         else:
             flash(f"Section « {section.title} » enregistrée.", "success")

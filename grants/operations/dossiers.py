@@ -46,8 +46,18 @@ class DossierError(ValueError):
     """A refused dossier operation; the message is French and shown to the user."""
 
 
+DOSSIER_CONFLICT = (
+    "Ce dossier a été modifié entre-temps (dans un autre onglet ou par une autre personne "
+    "de votre structure). Votre saisie est conservée ci-dessous : vérifiez-la puis "
+    "enregistrez à nouveau."
+)
+
+
 class ConflictError(DossierError):
     """Someone saved the same dossier since the form was loaded."""
+
+    def __init__(self, message: str = DOSSIER_CONFLICT) -> None:
+        super().__init__(message)
 
 
 def attachment_types(call: Call) -> list[dict[str, str]]:
@@ -81,11 +91,7 @@ def create_dossier(call: Call, structure: Structure, actor: User, now: datetime 
 
 def check_version(dossier: Dossier, expected_version: int | str | None) -> None:
     if str(expected_version) != str(dossier.version):
-        raise ConflictError(
-            "Ce dossier a été modifié entre-temps (dans un autre onglet ou par une autre personne "
-            "de votre structure). Votre saisie est conservée ci-dessous : vérifiez-la puis "
-            "enregistrez à nouveau."
-        )
+        raise ConflictError()
 
 
 def save_section(
