@@ -9,6 +9,9 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency, format_decimal, format_percent
 
+from .finance.formatting import format_eur
+from .finance.money import CENT
+
 PARIS = ZoneInfo("Europe/Paris")
 LOCALE = "fr_FR"
 
@@ -16,7 +19,9 @@ LOCALE = "fr_FR"
 def money(value: Decimal | None) -> str:
     if value is None:
         return "—"
-    return format_currency(value, "EUR", locale=LOCALE)
+    if value == value.quantize(CENT):
+        return format_eur(value)
+    return format_currency(value, "EUR", locale=LOCALE)  # more than cents: Babel rounds them
 
 
 def percent(value: Decimal | None) -> str:

@@ -6,6 +6,8 @@ import json
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grants.finance import (
     FIGURE_LABELS,
@@ -22,6 +24,7 @@ from grants.finance import (
     format_eur,
     format_rate,
 )
+from grants.finance.formatting import format_eur_babel
 
 NNBSP, NBSP = "\u202f", "\u00a0"
 
@@ -248,3 +251,21 @@ def test_check_envelope() -> None:
         Finding("UNKNOWN_CODE", "error", None, "?")  # type: ignore[arg-type]
     with pytest.raises(FinanceInputError):
         check_envelope(4_000_000.0, Decimal("1"))  # type: ignore[arg-type]
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.decimals(min_value=Decimal("-99999999999999.99"), max_value=Decimal("99999999999999.99"), places=2,
+                   allow_nan=False, allow_infinity=False))
+def test_format_eur_equals_babel_for_every_amount(amount: Decimal) -> None:
+    assert format_eur(amount) == format_eur_babel(amount)
+
+
+@pytest.mark.parametrize("amount", ["-0.00", "0.00", "0.01", "-0.01", "999.99", "1000.00", "-1234567.89"])
+def test_format_eur_equals_babel_at_the_edges(amount: str) -> None:
+    assert format_eur(Decimal(amount)) == format_eur_babel(Decimal(amount))
+
+
+@pytest.mark.parametrize("amount", ["NaN", "Infinity", "-Infinity"])
+def test_format_eur_refuses_non_finite_amounts(amount: str) -> None:
+    with pytest.raises(ValueError):
+        format_eur(Decimal(amount))
