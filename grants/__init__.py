@@ -60,6 +60,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # PDF rendering logs every step at INFO: keep only its warnings.
     for noisy in ("weasyprint", "fontTools"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if app.config["ENV_NAME"] == "production" and not app.config.get("MAIL_SERVER"):
+        app.logger.warning("MAIL_SERVER absent : aucun e-mail ne sera envoyé (accusés, notifications, "
+                           "liens de réinitialisation du mot de passe).")
     return app
 
 

@@ -38,6 +38,9 @@ def from_environment() -> dict:
         "GRANTS_QPV_FILE": os.environ.get("GRANTS_QPV_FILE"),
         "GRANTS_BASE_URL": os.environ.get("GRANTS_BASE_URL", "http://127.0.0.1:5000"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER"),
+        # Without MAIL_SERVER, development writes each e-mail whole to this folder (.eml
+        # files, readable by any mail client); the log only says where. None: log only.
+        "MAIL_OUTBOX": os.environ.get("GRANTS_MAIL_OUTBOX") or (None if production else str(INSTANCE_DIR / "outbox")),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME"),

@@ -1,8 +1,13 @@
-"""Outgoing e-mail: real SMTP when MAIL_SERVER is set, the log otherwise."""
+"""Outgoing e-mail: real SMTP when MAIL_SERVER is set; otherwise, in development, each
+message is written whole to MAIL_OUTBOX (an .eml file) and the log says where."""
 
 from __future__ import annotations
 
+import os
+import secrets
 import smtplib
+from datetime import UTC, datetime
+from pathlib import Path
 from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -30,11 +35,13 @@ def send_email(
         message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     server = current_app.config.get("MAIL_SERVER")
     if not server:
-        # Recipient and subject only, never the body: it may carry a password-reset link,
-        # and a link in a log is as good as the password itself.
+        # Recipient and subject only in the log, never the body: it may carry a password-reset
+        # link, and a link in a log is as good as the password itself.
+        outbox = current_app.config.get("MAIL_OUTBOX")
+        written = f" — écrit dans {write_to_outbox(message, Path(outbox))}" if outbox else ""
         current_app.logger.info(
-            "E-mail (non envoyé, MAIL_SERVER absent) à %s : %s%s", message["To"], message["Subject"],
-            f" ({len(attachments)} pièce(s) jointe(s))" if attachments else "",
+            "E-mail (non envoyé, MAIL_SERVER absent) à %s : %s%s%s", message["To"], message["Subject"],
+            f" ({len(attachments)} pièce(s) jointe(s))" if attachments else "", written,
         )
         return message
     with smtplib.SMTP(server, current_app.config["MAIL_PORT"], timeout=10) as smtp:
@@ -44,3 +51,13 @@ def send_email(
             smtp.login(current_app.config["MAIL_USERNAME"], current_app.config["MAIL_PASSWORD"])
         smtp.send_message(message)
     return message
+
+
+def write_to_outbox(message: EmailMessage, outbox: Path) -> Path:
+    """Write ``message`` as ``<UTC time>-<random>.eml`` in ``outbox``, readable by its owner only."""
+    outbox.mkdir(parents=True, exist_ok=True)
+    path = outbox / f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{secrets.token_hex(3)}.eml"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(message.as_bytes())
+    return path

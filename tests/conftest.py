@@ -106,6 +106,7 @@ def app_test_config(database_url: str, storage_dir: str) -> dict[str, Any]:
         "GRANTS_BASE_URL": "http://localhost",
         "SERVER_NAME": None,
         "MAIL_SERVER": None,
+        "MAIL_OUTBOX": None,
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 256,
         "RATELIMIT_LOGIN": "10000 per minute",
