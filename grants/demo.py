@@ -294,7 +294,8 @@ DEMO_2023_DOSSIERS = [
 
 def _demo_committee() -> None:
     """The 2023 reference call, instructed and decided, so that every document exists:
-    a closed committee session (selection, rejection, adjournment: pack, minutes, letters),
+    a closed committee session (selection, rejection, adjournment: pack, minutes with the
+    attendance, letters; the fiches rendered as the dossiers were put on the agenda),
     an inadmissibility (letter), and a second session, held, where the adjourned dossier
     waits for its decision."""
     from .models import AdmissibilityOutcome, CommitteeSession, Decision, Opinion
@@ -347,8 +348,14 @@ def _demo_committee() -> None:
         chair_name="M. le Secrétaire général pour les affaires régionales",
         chair_quality="par délégation du Préfet de la région Hauts-de-France", members=[member], actor=officer,
     )
-    items = {committee_ops.add_to_agenda(first, dossier, officer).id: outcome for dossier, outcome in outcomes}
-    committee_ops.mark_held(first, officer, now=_paris(2023, 6, 15, 12, 0))
+    items = {committee_ops.add_to_agenda(first, dossier, officer, store=store).id: outcome
+             for dossier, outcome in outcomes}
+    committee_ops.mark_held(
+        first, officer, present=[member], now=_paris(2023, 6, 15, 12, 0),
+        other_attendees="Mme Nadia Lefèvre, DDETS du Nord\n"
+                        "M. Paul Martin, conseil régional Hauts-de-France (direction de la formation)\n"
+                        "Mme Sophie Durand, France Travail, direction régionale",
+    )
     for item in list(first.items):
         outcome = items[item.id]
         decided = _paris(2023, 6, 15, 11, 0)
@@ -370,6 +377,6 @@ def _demo_committee() -> None:
     )
     for dossier, outcome in outcomes:
         if outcome == "deferred":
-            committee_ops.add_to_agenda(second, dossier, officer)
+            committee_ops.add_to_agenda(second, dossier, officer, store=store)
     committee_ops.mark_held(second, officer, now=_paris(2023, 9, 21, 17, 0))
     db.session.flush()

@@ -6,11 +6,12 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
 from ..dossiers.views import send_bytes, send_stored
 from ..extensions import db
-from ..forms.committee import AddItemForm, DecisionForm, SessionForm
+from ..forms.committee import AddItemForm, AttendanceForm, DecisionForm, SessionForm
 from ..forms.dossier import ConfirmForm
 from ..models import (
     AgendaItem,
@@ -33,6 +34,9 @@ from ..security import STAFF, get_or_404, roles_required
 from . import bp
 
 staff_required = roles_required(*STAFF)
+
+CONFLICT = ("La séance a été modifiée entre-temps par une autre personne : rien n'a été enregistré. "
+            "Vérifiez la page rechargée, puis recommencez si besoin.")
 
 
 def load_session(session_id: int) -> CommitteeSession:
@@ -109,7 +113,17 @@ def show_session(session_id: int) -> str:
         "committee/session.html", session=session, staff=staff, figures=ops.envelope(session), retained=retained,
         add_form=AddItemForm(dossier_choices=_candidates(session)) if staff else None,
         decision_form=DecisionForm() if staff else None, confirm=ConfirmForm(), Decision=Decision,
+        attendance_form=_attendance_form(session, formdata=None) if staff else None,
         SessionStatus=SessionStatus,
+    )
+
+
+def _attendance_form(session: CommitteeSession, **kwargs) -> AttendanceForm:  # type: ignore[no-untyped-def]
+    """Checked: every invited member before the session is held, those recorded after."""
+    present = [m.id for m in (session.attendees if session.attendance_recorded else session.members)]
+    return AttendanceForm(
+        member_choices=[(m.id, m.full_name) for m in session.members], present=present,
+        other_attendees=session.other_attendees, **kwargs,
     )
 
 
@@ -124,6 +138,10 @@ def _run(session: CommitteeSession, action, success: str, anchor: str = "") -> R
     except DossierError as exc:
         db.session.rollback()
         flash(str(exc), "error")
+    except StaleDataError:
+        # Another request changed the same rows between our read and our write.
+        db.session.rollback()
+        flash(CONFLICT, "error")
     else:
         flash(success, "success")
     return _back(session, anchor)
@@ -138,7 +156,7 @@ def add_item(session_id: int) -> Response:
         flash("Choisissez un dossier instruit de l'appel.", "error")
         return _back(session)
     dossier = get_or_404(Dossier, form.dossier_id.data)
-    return _run(session, lambda: ops.add_to_agenda(session, dossier, current_user),
+    return _run(session, lambda: ops.add_to_agenda(session, dossier, current_user, store=current_store()),
                 f"Dossier {dossier.reference} inscrit à l'ordre du jour.", "#ordre-du-jour")
 
 
@@ -159,14 +177,49 @@ def move_item(session_id: int, item_id: int, direction: str) -> Response:
                 "#ordre-du-jour")
 
 
+def _attendees(session: CommitteeSession, form: AttendanceForm) -> list[User]:
+    chosen = set(form.present.data or [])
+    return [member for member in session.members if member.id in chosen]
+
+
+@bp.route("/seances/<int:session_id>/retraits/<int:item_id>", methods=["POST"])
+@staff_required
+def remove_item(session_id: int, item_id: int) -> Response:
+    session = load_session(session_id)
+    item = next((i for i in session.items if i.id == item_id), None)
+    if item is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    reference = item.dossier.reference
+    return _run(session, lambda: ops.remove_from_agenda(item, current_user),
+                f"Dossier {reference} retiré de l'ordre du jour.", "#ordre-du-jour")
+
+
 @bp.route("/seances/<int:session_id>/tenue", methods=["POST"])
 @staff_required
 def mark_held(session_id: int) -> Response:
     session = load_session(session_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    return _run(session, lambda: ops.mark_held(session, current_user),
+    form = _attendance_form(session)
+    if not form.validate_on_submit():
+        flash("Présences incomplètes : " + " ".join(e for errors in form.errors.values() for e in errors), "error")
+        return _back(session, "#presences")
+    return _run(session, lambda: ops.mark_held(session, current_user, present=_attendees(session, form),
+                                               other_attendees=form.other_attendees.data or ""),
                 "Séance tenue : enregistrez la décision prise sur chaque dossier.")
+
+
+@bp.route("/seances/<int:session_id>/presences", methods=["POST"])
+@staff_required
+def record_attendance(session_id: int) -> Response:
+    session = load_session(session_id)
+    form = _attendance_form(session)
+    if not form.validate_on_submit():
+        flash("Présences incomplètes : " + " ".join(e for errors in form.errors.values() for e in errors), "error")
+        return _back(session, "#presences")
+    return _run(session, lambda: ops.record_attendance(session, _attendees(session, form),
+                                                       form.other_attendees.data or "", current_user),
+                "Présences enregistrées.", "#presences")
 
 
 @bp.route("/seances/<int:session_id>/decisions/<int:item_id>", methods=["POST"])

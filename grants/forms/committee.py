@@ -29,6 +29,22 @@ class SessionForm(BaseForm):
         self.members.choices = choices(member_choices)
 
 
+class AttendanceForm(BaseForm):
+    """Who attended a session: when it is marked held (every invited member checked by
+    default), then corrected until the closing."""
+
+    present = MultiCheckboxField("Membres invités présents", coerce=int, validate_choice=True,
+                                 description="Décochez les membres excusés.")
+    other_attendees = TextAreaField(
+        "Autres participants (facultatif)", validators=[Optional(), Length(max=2000)],
+        description="Une personne par ligne, avec sa qualité : par exemple « Mme X, DDETS du Nord ».",
+    )
+
+    def __init__(self, *args: Any, member_choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.present.choices = choices(member_choices)
+
+
 class AddItemForm(BaseForm):
     dossier_id = SelectField("Dossier instruit à inscrire", coerce=int, validators=[DataRequired(REQUIRED)])
 

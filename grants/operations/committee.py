@@ -66,8 +66,14 @@ def _check_open(session: CommitteeSession) -> None:
         raise DossierError("La séance est close : son procès-verbal est figé.")
 
 
-def add_to_agenda(session: CommitteeSession, dossier: Dossier, actor: User) -> AgendaItem:
-    """List an instructed (or re-list a deferred) dossier of the same call."""
+def add_to_agenda(
+    session: CommitteeSession, dossier: Dossier, actor: User, *, store: FileStore | None = None,
+    now: datetime | None = None,
+) -> AgendaItem:
+    """List an instructed (or re-list a deferred) dossier of the same call.
+
+    With ``store``, the dossier's fiche de synthèse is rendered and kept now (or found
+    unchanged in storage): the committee pack then only joins stored fiches."""
     _check_staff(actor)
     _check_open(session)
     if dossier.call_id != session.call_id:
@@ -88,7 +94,27 @@ def add_to_agenda(session: CommitteeSession, dossier: Dossier, actor: User) -> A
     db.session.add(item)
     db.session.flush()
     log_action("committee.add_item", session, actor, details={"dossier": dossier.reference})
+    if store is not None:
+        from .documents import fiche_pdf
+
+        fiche_pdf(dossier, store=store, now=now)
     return item
+
+
+def remove_from_agenda(item: AgendaItem, actor: User) -> None:
+    """Withdraw a dossier from the agenda of a session not yet held; the others move up. The
+    dossier stays instructed, ready for another session."""
+    _check_staff(actor)
+    session = item.session
+    _check_open(session)
+    if session.status is not SessionStatus.planned:
+        raise DossierError("La séance est tenue : son ordre du jour ne change plus.")
+    reference = item.dossier.reference
+    session.items.remove(item)  # delete-orphan
+    for position, other in enumerate(session.items, start=1):
+        other.position = position
+    db.session.flush()
+    log_action("committee.remove_item", session, actor, details={"dossier": reference})
 
 
 def reorder_agenda(session: CommitteeSession, item_ids: list[int], actor: User) -> None:
@@ -103,16 +129,57 @@ def reorder_agenda(session: CommitteeSession, item_ids: list[int], actor: User) 
     log_action("committee.reorder", session, actor, details={"order": item_ids})
 
 
-def mark_held(session: CommitteeSession, actor: User, now: datetime | None = None) -> None:
+def mark_held(
+    session: CommitteeSession, actor: User, *, present: list[User] | None = None, other_attendees: str = "",
+    now: datetime | None = None,
+) -> None:
+    """The session took place: record it with its attendance (by default, every invited
+    member present), which stays editable until the closing."""
     _check_staff(actor)
+    _check_open(session)
     if session.status is not SessionStatus.planned:
         raise DossierError("La séance n'est plus programmée.")
     if not session.items:
         raise DossierError("L'ordre du jour est vide.")
-    session.status = SessionStatus.held
-    session.held_at = now or utcnow()
+    held_at = now or utcnow()
+    # The state and the attendance it requires reach the database together.
+    with db.session.no_autoflush:
+        _set_attendance(session, session.members if present is None else present, other_attendees, held_at)
+        session.status = SessionStatus.held
+        session.held_at = held_at
     db.session.flush()
-    log_action("committee.held", session, actor, from_state="planned", to_state="held")
+    log_action("committee.held", session, actor, from_state="planned", to_state="held",
+               details=_attendance_details(session))
+
+
+def record_attendance(
+    session: CommitteeSession, present: list[User], other_attendees: str, actor: User, *,
+    now: datetime | None = None,
+) -> None:
+    """Correct who attended a held session (the closing freezes it in the minutes)."""
+    _check_staff(actor)
+    _check_open(session)
+    if not session.can_record_attendance(actor):
+        raise DossierError("Les présences s'enregistrent une fois la séance tenue.")
+    _set_attendance(session, present, other_attendees, now or utcnow())
+    db.session.flush()
+    log_action("committee.attendance", session, actor, details=_attendance_details(session))
+
+
+def _set_attendance(session: CommitteeSession, present: list[User], other_attendees: str, when: datetime) -> None:
+    invited = {member.id: member for member in session.members}
+    if any(user.id not in invited for user in present):
+        raise DossierError("Seuls des membres invités à la séance peuvent y être présents.")
+    chosen = {user.id for user in present}
+    session.attendees = [member for member in session.members if member.id in chosen]
+    lines = (line.strip() for line in other_attendees.replace("\r", "").split("\n"))
+    session.other_attendees = "\n".join(line for line in lines if line)
+    session.attendance_recorded_at = when
+
+
+def _attendance_details(session: CommitteeSession) -> dict[str, object]:
+    return {"present": [user.id for user in session.attendees], "excused": [user.id for user in session.excused],
+            "others": session.other_attendees}
 
 
 @dataclass(frozen=True)
@@ -159,7 +226,16 @@ def record_decision(
         raise DossierError("La décision sur ce dossier est déjà enregistrée.")
     # Serialise decisions of one call: the call row is locked until commit (PostgreSQL).
     db.session.execute(select(Call.id).where(Call.id == session.call_id).with_for_update())
+    # Read the item and its dossier again under the lock: another officer may have recorded
+    # this very decision while we waited for it.
+    db.session.refresh(item)
+    if item.decision is not None:
+        raise DossierError(
+            "La décision sur ce dossier vient d'être enregistrée par une autre personne : "
+            "rechargez la page pour la voir."
+        )
     dossier = item.dossier
+    db.session.refresh(dossier)
     motive = motive.strip()
     if decision is Decision.selected:
         maximum = retained_maximum(dossier)

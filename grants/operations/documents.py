@@ -6,7 +6,11 @@
 - The *dossier du comité* is a front part rendered for the session (cover, agenda with the
   envelope, table of contents) followed by the stored fiches, joined with qpdf (pikepdf), with one
   PDF bookmark per fiche: once the fiches are rendered, building it costs one small
-  rendering and a merge.
+  rendering and a merge. Every page is then stamped, in the bottom margin the documents
+  leave free, with the pack's identity and its page number in the pack ("page 7 / 23", the
+  numbers of the table of contents); a fiche keeps its own footer ("Page 1 / 4" of the
+  fiche, its own hash). The fiche of a dossier is rendered as soon as it is put on an
+  agenda (:func:`grants.operations.committee.add_to_agenda`).
 - The *procès-verbal* and the *lettres de notification* are final: rendered once, at the
   closing of the session (or when an inadmissibility is declared), stored with their
   SHA-256 and served from storage afterwards.
@@ -16,14 +20,17 @@ Rendering needs an application context (templates, static files).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from io import BytesIO
+from pathlib import Path
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -213,7 +220,19 @@ def _session_header(session: CommitteeSession) -> dict[str, Any]:
         "held_at": session.held_at,
         "closed_at": session.closed_at,
         "members": [{"name": m.full_name, "email": m.email} for m in session.members],
+        "attendance": _attendance(session),
         "call": {"code": session.call.code, "title": session.call.title},
+    }
+
+
+def _attendance(session: CommitteeSession) -> dict[str, Any] | None:
+    """Who attended, once recorded: invited members present and excused, and the others."""
+    if not session.attendance_recorded:
+        return None
+    return {
+        "present": [m.full_name for m in session.attendees],
+        "excused": [m.full_name for m in session.excused],
+        "others": [line for line in session.other_attendees.splitlines() if line.strip()],
     }
 
 
@@ -278,14 +297,19 @@ def committee_pack(
         "pdf/pack.html", guess, title=pack_title(session),
         refit=lambda pages: None if pages == guess["front_pages"] else front_context(pages),
     )
-    return _join(front, [
-        (f"Fiche {row['reference']} — {row['structure']}", data) for row, (data, _render) in zip(rows, fiches, strict=True)
-    ])
+    return _join(
+        front,
+        [(f"Fiche {row['reference']} — {row['structure']}", data)
+         for row, (data, _render) in zip(rows, fiches, strict=True)],
+        stamp=f"{pack_title(session)} — empreinte {context['document_hash'][:16]}",
+    )
 
 
-def _join(front: bytes, parts: list[tuple[str, bytes]]) -> bytes:
+def _join(front: bytes, parts: list[tuple[str, bytes]], *, stamp: str) -> bytes:
     """``front`` followed by every part, each with a bookmark (qpdf copies the pages as
-    they are: the stored fiches are not laid out again)."""
+    they are: the stored fiches are not laid out again), every page stamped with ``stamp``
+    and its number in the whole. The front's catalog stays: its PDF/A identification
+    (XMP metadata, output intent), title and language are the pack's."""
     import pikepdf
 
     with pikepdf.open(BytesIO(front)) as pack:
@@ -296,11 +320,155 @@ def _join(front: bytes, parts: list[tuple[str, bytes]]) -> bytes:
                 sources.append(source)
                 outline.root.append(pikepdf.OutlineItem(title, len(pack.pages)))
                 pack.pages.extend(source.pages)
+        _stamp_pages(pack, stamp)
         output = BytesIO()
         pack.save(output)
         for source in sources:
             source.close()
         return output.getvalue()
+
+
+# --- page stamps ----------------------------------------------------------------------------------
+#
+# The stamp is written straight into each page's content with an embedded font (Marianne,
+# subset to the WinAnsi characters, as PDF/A wants every font embedded): laying out a page
+# per pack page with WeasyPrint to overlay it would cost about 10 ms a page.
+
+_FONT_FILES = {"regular": "Marianne-Regular.woff2", "bold": "Marianne-Bold.woff2"}
+_STAMP_SIZE = 7.0  # points
+_STAMP_GREY = b"0.227 0.227 0.227"  # #3a3a3a, as the footers
+_MM = 72 / 25.4
+
+
+@dataclass(frozen=True)
+class _StampFont:
+    """A TrueType font subset to the characters of Windows-1252, with its PDF metrics."""
+
+    base_font: str
+    program: bytes
+    widths: tuple[int, ...]  # character codes 32 to 255, in thousandths of an em
+    bbox: tuple[int, int, int, int]
+    ascent: int
+    descent: int
+    cap_height: int
+    stem_v: int
+
+    def encode(self, text: str) -> bytes:
+        """``text`` in WinAnsi; a character the font lacks becomes "?"."""
+        data = text.encode("cp1252", errors="replace")
+        return bytes(code if code >= 32 and self.widths[code - 32] else 63 for code in data)
+
+    def width(self, data: bytes, size: float) -> float:
+        return sum(self.widths[code - 32] for code in data) * size / 1000
+
+
+@functools.cache
+def _stamp_font(folder: str, kind: str) -> _StampFont:
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(Path(folder) / "vendor" / "dsfr" / "fonts" / _FONT_FILES[kind])
+    cmap = font.getBestCmap()
+    characters = {}
+    for code in range(32, 256):
+        try:
+            character = bytes([code]).decode("cp1252")
+        except UnicodeDecodeError:
+            continue
+        if ord(character) in cmap:
+            characters[code] = character
+    options = subset.Options()
+    options.layout_features = []
+    options.notdef_outline = True
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=[ord(c) for c in characters.values()])
+    subsetter.subset(font)
+    font.flavor = None  # plain TrueType, as FontFile2 holds
+    program = BytesIO()
+    font.save(program)
+    scale = 1000 / font["head"].unitsPerEm
+    cmap = font.getBestCmap()
+    widths = tuple(
+        round(font["hmtx"][cmap[ord(characters[code])]][0] * scale) if code in characters else 0
+        for code in range(32, 256)
+    )
+    head, os2 = font["head"], font["OS/2"]
+    name = font["name"].getDebugName(6) or f"Marianne-{kind.title()}"
+    return _StampFont(
+        base_font=f"{'QPVPAK' if kind == 'regular' else 'QPVPAL'}+{name}",
+        program=program.getvalue(),
+        widths=widths,
+        bbox=tuple(round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax)),  # type: ignore[arg-type]
+        ascent=round(os2.sTypoAscender * scale),
+        descent=round(os2.sTypoDescender * scale),
+        cap_height=round(getattr(os2, "sCapHeight", 700) * scale),
+        stem_v=80 if kind == "regular" else 140,
+    )
+
+
+def _font_object(pdf: Any, font: _StampFont) -> Any:
+    """The font dictionary of ``font`` in ``pdf`` (program, widths, Unicode map)."""
+    import pikepdf
+    from pikepdf import Array, Dictionary, Name
+
+    program = pikepdf.Stream(pdf, font.program)
+    program.Length1 = len(font.program)
+    to_unicode = ["/CIDInit /ProcSet findresource begin 12 dict begin begincmap",
+                  "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
+                  "/CMapName /Adobe-Identity-UCS def /CMapType 2 def",
+                  "1 begincodespacerange <00> <FF> endcodespacerange"]
+    mapped = [code for code in range(32, 256) if font.widths[code - 32]]
+    for start in range(0, len(mapped), 100):
+        chunk = mapped[start:start + 100]
+        to_unicode.append(f"{len(chunk)} beginbfchar")
+        to_unicode += [f"<{code:02X}> <{ord(bytes([code]).decode('cp1252')):04X}>" for code in chunk]
+        to_unicode.append("endbfchar")
+    to_unicode += ["endcmap CMapName currentdict /CMap defineresource pop end end"]
+    descriptor = Dictionary(
+        Type=Name.FontDescriptor, FontName=Name("/" + font.base_font), Flags=32,  # non-symbolic
+        FontBBox=Array(list(font.bbox)), ItalicAngle=0, Ascent=font.ascent, Descent=font.descent,
+        CapHeight=font.cap_height, StemV=font.stem_v, FontFile2=pdf.make_indirect(program),
+    )
+    return pdf.make_indirect(Dictionary(
+        Type=Name.Font, Subtype=Name.TrueType, BaseFont=Name("/" + font.base_font), FirstChar=32,
+        LastChar=255, Widths=Array(list(font.widths)), Encoding=Name.WinAnsiEncoding,
+        FontDescriptor=pdf.make_indirect(descriptor),
+        ToUnicode=pdf.make_indirect(pikepdf.Stream(pdf, "\n".join(to_unicode).encode("ascii"))),
+    ))
+
+
+def _stamp_pages(pdf: Any, label: str) -> None:
+    """Write ``label`` and "page x / N" at the foot of every page of ``pdf``, below the
+    documents' own footers (the bottom 12 mm of an A4 page carry nothing), as a pagination
+    artifact for assistive technologies."""
+    import pikepdf
+    from pikepdf import Name
+
+    folder = current_app.static_folder or str(Path(__file__).parents[1] / "static")
+    regular, bold = _stamp_font(folder, "regular"), _stamp_font(folder, "bold")
+    fonts = {Name("/QpvStampR"): _font_object(pdf, regular), Name("/QpvStampB"): _font_object(pdf, bold)}
+    save_state = pdf.make_indirect(pikepdf.Stream(pdf, b"q\n"))
+    total = len(pdf.pages)
+    for number, page in enumerate(pdf.pages, start=1):
+        for name, font in fonts.items():
+            page.add_resource(font, Name.Font, name)
+        left, bottom, right, _top = (float(v) for v in page.mediabox)
+        margin, baseline = 18 * _MM, bottom + 8 * _MM
+        counter = bold.encode(f"page {number} / {total}")
+        counter_width = bold.width(counter, _STAMP_SIZE)
+        room = right - left - 2 * margin - counter_width - 6 * _MM
+        text, size = regular.encode(label), _STAMP_SIZE
+        while regular.width(text, size) > room and len(text) > 1:  # an unusually long call code
+            text = text[:-2] + regular.encode("…")
+        page.contents_add(save_state, prepend=True)
+        page.contents_add(b"".join([
+            b"\nQ\n/Artifact <</Type /Pagination /Subtype /Footer>> BDC\n",
+            _STAMP_GREY, b" rg\n",
+            b"BT /QpvStampR %.1f Tf %.2f %.2f Td <%s> Tj ET\n" % (size, left + margin, baseline, text.hex().encode()),
+            b"BT /QpvStampB %.1f Tf %.2f %.2f Td <%s> Tj ET\n" % (
+                _STAMP_SIZE, right - margin - counter_width, baseline, counter.hex().encode()),
+            b"EMC\n",
+        ]))
 
 
 # --- procès-verbal ----------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """The committee on the demo data: a member reads the agenda and downloads the pack, an
-officer records the decision and closes the session, the applicant downloads the letter."""
+officer completes the attendance, records the decision and closes the session, the
+applicant downloads the letter."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from .test_officer_journey import expect_success, logout
 MEMBER = next(a for a in DEMO_ACCOUNTS if a["email"] == "comite@prefecture-hdf.demo")
 OFFICER = next(a for a in DEMO_ACCOUNTS if a["email"] == "instructeur@dreets-hdf.demo")
 APPLICANT = next(a for a in DEMO_ACCOUNTS if a["email"] == "porteur@ml-valenciennois.demo")
+MEMBER_NAME = MEMBER["name"]
 DEFERRED = "AAP-QPV-2023-2023-0003"  # adjourned in June, waiting in the September session
 
 
@@ -44,13 +46,21 @@ def test_member_reads_officer_decides_applicant_downloads_the_letter(page, live_
     pack = download(page, "Dossier du comité (PDF) : ordre du jour et fiches de synthèse", tmp_path)
     words = pdf_words(pack)
     assert "Dossier du comité" in words and f"Fiche de synthèse — {DEFERRED}" in words
+    assert "page 1 / " in words  # every page numbered in the pack
     page.goto(f"{live_server.url}/instruction/appels/1/dossiers")
     expect(page.get_by_role("heading", level=1)).to_have_text("Page non trouvée")
     logout(page)
 
-    # The officer records the committee's decision and closes the session.
+    # The officer completes the attendance, records the committee's decision and closes the
+    # session.
     login(page, live_server, OFFICER["email"], OFFICER["password"])
     page.goto(session_url)
+    expect(page.get_by_label(MEMBER_NAME)).to_be_checked()  # present, as recorded when held
+    page.get_by_label(re.compile("Autres participants")).fill("Mme Nadia Lefèvre, DDETS du Nord")
+    page.get_by_role("button", name="Enregistrer les présences").click()
+    page.wait_for_load_state("domcontentloaded")
+    expect_success(page, "Présences enregistrées.")
+    assert serious_violations(page) == []
     item = page.locator(".agenda-item", has_text=DEFERRED)
     item.get_by_text("Programmé", exact=True).click()
     item.get_by_role("button", name=re.compile("Enregistrer la décision")).click()
@@ -59,8 +69,9 @@ def test_member_reads_officer_decides_applicant_downloads_the_letter(page, live_
     page.get_by_role("button", name="Clore la séance").click()
     page.wait_for_load_state("domcontentloaded")
     expect_success(page, "Séance close")
-    minutes = download(page, "Procès-verbal (PDF)", tmp_path)
-    assert "Procès-verbal du comité de sélection" in pdf_words(minutes) and DEFERRED in pdf_words(minutes)
+    minutes = pdf_words(download(page, "Procès-verbal (PDF)", tmp_path))
+    assert "Procès-verbal du comité de sélection" in minutes and DEFERRED in minutes
+    assert f"Présents {MEMBER_NAME} Excusés aucun Autres participants Mme Nadia Lefèvre, DDETS du Nord" in minutes
     logout(page)
 
     # The applicant sees the decision on the dossier and downloads the letter.

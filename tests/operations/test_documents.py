@@ -22,7 +22,8 @@ from grants.models import (
 from grants.operations import committee as ops
 from grants.operations import documents
 from tests.operations.test_committee import instructed, officer_of, session_with  # noqa: F401  (fixtures)
-from tests.pdftools import page_count, pdf_lines, pdf_words, plain
+from tests.pdf.pdfa import assert_pdfa_3
+from tests.pdftools import page_count, pdf_lines, pdf_words, plain, poppler
 
 
 def fmt(value: Decimal) -> str:
@@ -62,6 +63,16 @@ def bookmarks(pdf: bytes) -> dict[str, int]:
         return {item.title: pages[item.destination[0].objgen] for item in outline.root}
 
 
+STAMP = re.compile(r"^Dossier du comité de sélection — (?P<code>\S+) — séance n° (?P<session>\d+) — "
+                   r"empreinte (?P<hash>[0-9a-f]{16}) page (?P<page>\d+) / (?P<total>\d+)$")
+
+
+def stamps(pdf: bytes) -> list[re.Match[str]]:
+    """The pack stamp at the foot of each page, in page order (None where missing)."""
+    pages = poppler("pdftotext", pdf, None, "-layout").split("\f")[:-1]
+    return [next((m for line in page.splitlines() if (m := STAMP.match(plain(line)))), None) for page in pages]
+
+
 def test_pack_has_cover_agenda_toc_every_fiche_and_bookmarks(app, db, users, instructed, session_with, store):  # noqa: F811
     dossiers = [instructed(), instructed(users["other_applicant"]), instructed()]
     session_id = session_with(instructed.call, dossiers, held=False)
@@ -75,7 +86,6 @@ def test_pack_has_cover_agenda_toc_every_fiche_and_bookmarks(app, db, users, ins
         words = pdf_words(pack)
         assert "Dossier du comité" in words and "Ordre du jour" in words and "Sommaire" in words
         assert f"Reste disponible {fmt(Decimal('4000000.00'))}" in pdf_lines(pack)
-        assert f"Page 1 / {total}" in words  # the front part counts the whole pack
 
         marks = bookmarks(pack)
         page = front + 1
@@ -87,6 +97,46 @@ def test_pack_has_cover_agenda_toc_every_fiche_and_bookmarks(app, db, users, ins
             assert f"Fiche de synthèse — {reference}" in pdf_words(page_of(pack, page))
             page += fiche.pages
         assert page == total + 1
+
+
+def test_every_pack_page_is_stamped_with_its_number_in_the_pack(app, db, users, instructed, session_with, store):  # noqa: F811
+    dossiers = [instructed(), instructed(users["other_applicant"])]
+    session_id = session_with(instructed.call, dossiers, held=False)
+    with app.test_request_context():
+        session = db.session.get(CommitteeSession, session_id)
+        pack = documents.committee_pack(session, store=store)
+        total = page_count(pack)
+        found = stamps(pack)
+        assert len(found) == total and all(found), [m and m.group(0) for m in found]
+        assert [(int(m["page"]), int(m["total"])) for m in found] == [(n, total) for n in range(1, total + 1)]
+        assert {(m["code"], int(m["session"])) for m in found} == {(instructed.call.code, session.id)}
+        # The stamp names the pack: its hash is the one the front part prints in full.
+        [short] = {m["hash"] for m in found}
+        assert re.search(rf"Empreinte du document \(SHA-256\) : {short}[0-9a-f]{{48}}", pdf_words(page_of(pack, 1)))
+
+        # Each table of contents entry points to a page whose stamp carries that number, and
+        # whose content is the fiche's first page, with the fiche's own footer kept.
+        toc = re.findall(r"Fiche de synthèse (\S+) — .*? page (\d+)", pdf_words(page_of(pack, 2)))
+        assert [reference for reference, _page in toc] == [d.reference for d in dossiers]
+        for reference, number in toc:
+            page = pdf_words(page_of(pack, int(number)))
+            assert f"Fiche de synthèse — {reference}" in page
+            assert f"page {number} / {total}" in page and "Page 1 / " in page
+            assert int(found[int(number) - 1]["page"]) == int(number)
+
+
+def test_pack_and_minutes_are_pdfa_3(app, db, users, instructed, session_with, store):  # noqa: F811
+    session_id = session_with(instructed.call, [instructed(), instructed(users["other_applicant"])])
+    with app.test_request_context():
+        session = db.session.get(CommitteeSession, session_id)
+        # The pack: a WeasyPrint front part, the stored fiches joined and stamped with pikepdf.
+        assert_pdfa_3(documents.committee_pack(session, store=store), documents.pack_title(session))
+        officer = officer_of(db, users)
+        for item in session.items:
+            ops.record_decision(item, Decision.deferred, officer)
+        ops.close_session(session, officer, store=store)
+        db.session.commit()
+        assert_pdfa_3(store.read(session.minutes_file), documents.minutes_title(session))
 
 
 def page_of(pdf: bytes, number: int) -> bytes:
@@ -165,3 +215,33 @@ def test_no_letter_before_the_session_is_closed(app, db, users, instructed, sess
         ops.record_decision(session.items[0], Decision.selected, officer_of(db, users))
         db.session.commit()
         assert documents.notification_letter(session.items[0].dossier) is None
+
+
+def test_fiche_is_rendered_when_put_on_the_agenda_so_the_pack_only_merges(
+        app, db, users, instructed, store, monkeypatch):  # noqa: F811
+    from datetime import UTC, datetime
+
+    from grants.models import Call
+
+    dossiers = [instructed(), instructed(users["other_applicant"])]
+    with app.test_request_context():
+        officer = officer_of(db, users)
+        session = ops.create_session(
+            db.session.get(Call, instructed.call.id), meets_at=datetime(2027, 5, 1, 8, tzinfo=UTC), place="Lille",
+            chair_name="Le Préfet", chair_quality="Préfet de région", members=[], actor=officer,
+        )
+        for dossier in dossiers:
+            ops.add_to_agenda(session, db.session.get(Dossier, dossier.id), officer, store=store)
+        db.session.commit()
+        renders = {r.dossier_id: r for r in db.session.scalars(select(FicheRender))}
+        assert set(renders) == {d.id for d in dossiers}
+        for render in renders.values():
+            assert store.verify(render.file, render.sha256) and render.pages >= 1
+
+        def no_rendering(context):  # the pack must not lay out any fiche now
+            raise AssertionError("fiche rendered again")
+
+        monkeypatch.setattr(documents, "render_fiche", no_rendering)
+        pack = documents.committee_pack(session, store=store)
+        assert page_count(pack) > sum(r.pages for r in renders.values())
+        assert all(f"Fiche de synthèse — {d.reference}" in pdf_words(pack) for d in dossiers)
