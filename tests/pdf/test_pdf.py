@@ -180,7 +180,9 @@ def test_receipt_html_is_french_and_titled(app: Flask) -> None:
         html = render_html("pdf/receipt.html", sample_context(), title=TITLE)
     assert '<html lang="fr">' in html
     assert f"<title>{TITLE}</title>".replace("'", "&#39;") in html
-    assert '<link rel="stylesheet" href="pdf/print.css">' in html
+    # The print stylesheet is applied by render_pdf (parsed once), not linked: a template
+    # cannot pull in the web's CSS either.
+    assert '<link rel="stylesheet"' not in html
 
 
 def test_receipt_without_attachments_nor_amount(app: Flask, tmp_path: Path) -> None:
@@ -245,15 +247,6 @@ def test_default_generation_date_and_document_hash(app: Flask, tmp_path: Path) -
                            title=TITLE)
     assert document_fingerprint(context) in compact(poppler("pdftotext", pdf, tmp_path))
     assert "Document généré le" in html and "Empreinte du document" in html
-
-
-def test_receipt_renders_quickly(app: Flask) -> None:
-    with app.app_context():
-        started = time.perf_counter()
-        pdf = render_pdf("pdf/receipt.html", sample_context(), title=TITLE)
-        elapsed = time.perf_counter() - started
-    assert pdf.startswith(b"%PDF-")
-    assert elapsed < 5, f"receipt took {elapsed:.2f} s"
 
 
 # The restricted URL fetcher ----------------------------------------------------------------
