@@ -1,0 +1,54 @@
+"""The transition table against DESIGN.md §3, written out here by hand: every (from, to, role)
+combination is either allowed, as listed, or refused with a French message."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from grants.models import DossierState, Role
+from grants.workflow import TRANSITIONS, TransitionRefused, check_transition
+
+A, O, C, ADM = Role.applicant, Role.officer, Role.committee, Role.admin
+# DESIGN.md §3; "officer" rows are also the admin's (an admin does everything an officer does),
+# plus the audited reopening of an inadmissibility (§3, "Terminal").
+ALLOWED = {
+    ("draft", "submitted"): {A},
+    ("submitted", "complements_requested"): {O, ADM},
+    ("complements_requested", "submitted"): {A},
+    ("submitted", "admissible"): {O, ADM},
+    ("submitted", "inadmissible"): {O, ADM},
+    ("admissible", "instructed"): {O, ADM},
+    ("instructed", "selected"): {O, ADM},
+    ("instructed", "rejected"): {O, ADM},
+    ("instructed", "deferred"): {O, ADM},
+    ("deferred", "instructed"): {O, ADM},
+    ("inadmissible", "submitted"): {O, ADM},
+    ("draft", "withdrawn"): {A},
+    ("submitted", "withdrawn"): {A},
+    ("complements_requested", "withdrawn"): {A},
+}
+CASES = list(itertools.product(DossierState, DossierState, Role))
+
+
+@pytest.mark.parametrize(("source", "target", "role"), CASES, ids=[f"{s.value}-{t.value}-{r.value}" for s, t, r in CASES])
+def test_transition_matrix(source: DossierState, target: DossierState, role: Role) -> None:
+    if role in ALLOWED.get((source.value, target.value), set()):
+        assert check_transition(source, target, role).label
+    else:
+        with pytest.raises(TransitionRefused) as refused:
+            check_transition(source, target, role)
+        assert "ne peut pas passer" in str(refused.value) or "Votre rôle ne permet pas" in str(refused.value)
+
+
+def test_terminal_states_only_leave_by_the_audited_reopening() -> None:
+    terminal = {"selected", "rejected", "withdrawn"}
+    assert not [t for t in TRANSITIONS if t.source.value in terminal]
+    assert [(t.source.value, t.target.value) for t in TRANSITIONS if t.source.value == "inadmissible"] == [
+        ("inadmissible", "submitted")
+    ]
+
+
+def test_the_committee_never_changes_a_state() -> None:
+    assert all(C not in t.roles for t in TRANSITIONS)
