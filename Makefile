@@ -23,10 +23,11 @@ install: $(BIN)/.installed ## Create the virtual environment and install everyth
 db: install ## Create or upgrade the database schema (migrations)
 	$(FLASK) grants db upgrade
 
-demo: db ## Load the demo data (idempotent) and print the demo logins
+demo: db ## Load the demo data (idempotent, whatever the database holds) and print the demo logins
 	$(FLASK) grants demo-data
 
-run: demo ## Install, migrate, load demo data, serve on http://127.0.0.1:5000
+run: db ## Install, migrate, load demo data if the database is empty, serve on http://127.0.0.1:5000
+	$(FLASK) grants demo-data --if-empty
 	@echo "Parcours QPV : http://127.0.0.1:$(PORT)"
 	$(FLASK) run --host 127.0.0.1 --port $(PORT)
 

@@ -104,13 +104,23 @@ def create_user_command(email: str, full_name: str, role: str, siret: str | None
 
 @grants_cli.command("demo-data")
 @click.option("--allow-production", is_flag=True, help="Autorise les comptes de démonstration en production.")
+@click.option("--if-empty", is_flag=True,
+              help="Ne charge rien si la base contient déjà des comptes (utilisé par « make run »).")
 @with_appcontext
-def demo_data_command(allow_production: bool) -> None:
+def demo_data_command(allow_production: bool, if_empty: bool) -> None:
     """Charge les données de démonstration (sans effet si elles sont déjà là)."""
-    from .demo import DEMO_ACCOUNTS, DemoDataError, load_demo_data
+    from .demo import DEMO_ACCOUNTS, DemoDataError, database_is_empty, demo_accounts_present, load_demo_data
 
     if current_app.config["ENV_NAME"] == "production" and not allow_production:
         _fail("données de démonstration refusées en production (mots de passe publics).")
+    if if_empty and not database_is_empty():
+        if not demo_accounts_present():
+            # A database with real accounts: demo accounts with public passwords stay out.
+            click.echo("La base contient déjà des comptes : données de démonstration non chargées.")
+            return
+        click.echo("La base n'est pas vide : données de démonstration déjà présentes, rien n'est chargé.")
+        _echo_demo_accounts(DEMO_ACCOUNTS)
+        return
     try:
         # A request context: receipts and e-mails of the demo dossiers build absolute URLs.
         # Commit inside it: leaving a request context closes the session.
@@ -119,9 +129,16 @@ def demo_data_command(allow_production: bool) -> None:
             db.session.commit()
     except DemoDataError as exc:
         _fail(str(exc))
-    click.echo("Données de démonstration chargées." if created else "Données de démonstration déjà présentes.")
+    if created:
+        click.echo("Base vide : données de démonstration chargées." if if_empty else "Données de démonstration chargées.")
+    else:
+        click.echo("Données de démonstration déjà présentes.")
+    _echo_demo_accounts(DEMO_ACCOUNTS)
+
+
+def _echo_demo_accounts(accounts: list[dict[str, object]]) -> None:
     click.echo("Comptes de démonstration (adresse / mot de passe) :")
-    for account in DEMO_ACCOUNTS:
+    for account in accounts:
         click.echo(f"  {account['role_title']:<38} {account['email']:<40} {account['password']}")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
@@ -24,14 +25,8 @@ from .models import (
 from .operations.accounts import create_user
 from .operations.calls import create_call
 from .operations.qpv import import_qpv_list
-from .qpv_reference import (
-    OFFICIAL_2024_URL,
-    QpvFileError,
-    default_list_name,
-    default_qpv_file,
-    download_official_list,
-    parse_qpv_csv,
-)
+from . import qpv_reference
+from .qpv_reference import QpvFileError, default_list_name, parse_qpv_csv
 from .formatting import PARIS
 
 
@@ -122,29 +117,51 @@ def _paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> d
     return datetime(year, month, day, hour, minute, tzinfo=PARIS)
 
 
+# The normalised Hauts-de-France list given to the project beside the checkout
+# (../shared/data/); reference material, never committed (issue 2).
+SHARED_QPV_FILE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "qpv_hdf_2024.csv"
+
+
+def _qpv_source() -> tuple[bytes, str, date]:
+    """The demo's QPV list: ../shared/data when present, else GRANTS_QPV_FILE, else the
+    official list downloaded from data.gouv.fr. Content, source and version date."""
+    if SHARED_QPV_FILE.is_file():
+        return SHARED_QPV_FILE.read_bytes(), SHARED_QPV_FILE.name, date(2024, 1, 1)
+    configured = current_app.config.get("GRANTS_QPV_FILE")
+    if configured:
+        path = Path(configured)
+        if not path.is_file():
+            raise DemoDataError(f"GRANTS_QPV_FILE désigne un fichier introuvable : {path}")
+        return path.read_bytes(), path.name, date(2024, 1, 1)
+    # Looked up when called, so that the address can be changed (tests use a closed port).
+    url = qpv_reference.OFFICIAL_2024_URL
+    return qpv_reference.download_official_list(url), url, date.today()
+
+
 def _load_qpv_list() -> QpvList:
     existing = db.session.scalar(select(QpvList).order_by(QpvList.id))
     if existing is not None:
         return existing
-    path = default_qpv_file(current_app.config.get("GRANTS_QPV_FILE"))
     try:
-        if path is not None:
-            if not path.is_file():
-                raise DemoDataError(f"GRANTS_QPV_FILE désigne un fichier introuvable : {path}")
-            raw, source = path.read_bytes(), path.name
-            version = date(2024, 1, 1)
-        else:
-            raw, source = download_official_list(), OFFICIAL_2024_URL
-            version = date.today()
-        parsed = parse_qpv_csv(raw, ("02", "59", "60", "62", "80"))
+        raw, source, version = _qpv_source()
+        parsed = parse_qpv_csv(raw, qpv_reference.HDF_DEPARTEMENTS)
     except QpvFileError as exc:
         raise DemoDataError(str(exc)) from exc
     return import_qpv_list(parsed, name=default_list_name(parsed), version_date=version, source=source)
 
 
+def database_is_empty() -> bool:
+    """No account at all: the only database ``make run`` fills with demo data."""
+    return db.session.scalar(select(User.id).limit(1)) is None
+
+
+def demo_accounts_present() -> bool:
+    return db.session.scalar(select(User.id).where(User.email == DEMO_ACCOUNTS[0]["email"])) is not None
+
+
 def load_demo_data() -> bool:
     """Create what is missing; returns False when everything was already there."""
-    if db.session.scalar(select(User).where(User.email == DEMO_ACCOUNTS[0]["email"])):
+    if demo_accounts_present():
         return False
     qpv_list = _load_qpv_list()
 

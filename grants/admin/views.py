@@ -12,8 +12,10 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
+from ..auth.notifications import notify_membership_decided
 from ..extensions import db
 from ..forms.admin import CallForm, UserCreateForm
+from ..forms.auth import MembershipDecisionForm
 from ..mail import send_email
 from ..models import (
     DEFAULT_ADMISSIBILITY_CRITERIA,
@@ -22,6 +24,7 @@ from ..models import (
     Qpv,
     QpvList,
     Role,
+    Structure,
     User,
 )
 from ..operations import accounts
@@ -118,8 +121,38 @@ def list_users() -> str:
     ).all()
     return render_template(
         "admin/users.html", users=users, page=page, pages=max((total - 1) // per_page + 1, 1),
-        total=total,
+        total=total, join_requests=accounts.pending_members(),
     )
+
+
+@bp.route("/comptes/<int:user_id>/rattachement", methods=["GET", "POST"])
+@admin_required
+@password_confirmation_required
+def decide_membership(user_id: int) -> str | Response:
+    """Approve or refuse a request to join a structure, e.g. when no member answers."""
+    requester = get_or_404(User, user_id)
+    if not requester.can_decide_membership(current_user):
+        flash("Cette demande de rattachement a déjà été traitée.", "info")
+        return redirect(url_for("admin.list_users"))
+    form = MembershipDecisionForm()
+    if form.validate_on_submit():
+        approved = bool(form.approve.data)
+        try:
+            accounts.decide_membership(requester, current_user, approve=approved)
+            db.session.commit()
+        except accounts.AccountError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return redirect(url_for("admin.list_users"))
+        notify_membership_decided(requester, approved=approved)
+        flash(
+            f"{requester.full_name} est maintenant membre de la structure." if approved
+            else f"La demande de {requester.full_name} est refusée ; son compte est fermé.",
+            "success",
+        )
+        return redirect(url_for("admin.list_users"))
+    structure = db.session.get(Structure, requester.structure_id)
+    return render_template("admin/membership_request.html", requester=requester, structure=structure, form=form)
 
 
 @bp.route("/comptes/nouveau", methods=["GET", "POST"])

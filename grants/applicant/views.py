@@ -13,8 +13,10 @@ from werkzeug.wrappers import Response
 
 from .. import antivirus, storage
 from ..access import get_attachment_or_404, get_dossier_or_404
+from ..auth.notifications import notify_membership_decided
 from ..dossier_sections import SECTIONS, SECTIONS_BY_KEY, missing_items, stored_result
 from ..extensions import db
+from ..forms.auth import MembershipDecisionForm
 from ..forms.dossier import (
     ConfirmForm,
     StructureForm,
@@ -23,8 +25,9 @@ from ..forms.dossier import (
     commune_label,
 )
 from ..geography import commune, communes
-from ..models import Call, Dossier, DossierState, Qpv, Role, StructureKind, utcnow
+from ..models import Call, Dossier, DossierState, Qpv, Role, StructureKind, User, utcnow
 from ..notifications import notify_complements_answered, notify_submission
+from ..operations import accounts
 from ..operations import dossiers as ops
 from ..operations import review as review_ops
 from ..operations.documents import notification_letter
@@ -54,6 +57,8 @@ def _max_upload() -> int:
 @applicant_required
 def edit_structure() -> str | Response:
     structure = current_user.structure
+    if not structure.can_edit(current_user):
+        abort(404)
     form = StructureForm(obj=structure)
     if request.method == "GET":
         form.kind.data = structure.kind.value
@@ -80,12 +85,44 @@ def edit_structure() -> str | Response:
                 db.session.rollback()
                 flash(str(exc) if isinstance(exc, ops.ConflictError) else ops.ConflictError.__doc__, "error")
                 return render_template("applicant/structure.html", form=form, structure=structure,
-                                       version=structure.version, commune_options=_commune_options()), 409
+                                       version=structure.version, commune_options=_commune_options(),
+                                       **_membership_context(structure)), 409
             flash("Le profil de la structure est enregistré.", "success")
             return redirect(url_for("main.index"))
     return render_template("applicant/structure.html", form=form, structure=structure,
                            version=request.form.get("version", structure.version),
-                           commune_options=_commune_options())
+                           commune_options=_commune_options(), **_membership_context(structure))
+
+
+def _membership_context(structure: Any) -> dict[str, Any]:
+    return {"join_requests": accounts.pending_members(structure.id), "decision_form": MembershipDecisionForm()}
+
+
+@bp.route("/structure/demandes/<int:user_id>", methods=["POST"])
+@applicant_required
+def decide_membership(user_id: int) -> Response:
+    """A member approves or refuses a request to join the structure (``Demandes de rattachement``)."""
+    requester = db.session.get(User, user_id)
+    # Another structure's request, or one already decided, does not exist for this user.
+    if requester is None or not requester.can_decide_membership(current_user):
+        abort(404)
+    form = MembershipDecisionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    approved = bool(form.approve.data)
+    try:
+        accounts.decide_membership(requester, current_user, approve=approved)
+        db.session.commit()
+    except accounts.AccountError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("applicant.edit_structure") + "#demandes-rattachement")
+    notify_membership_decided(requester, approved=approved)
+    if approved:
+        flash(f"{requester.full_name} est maintenant membre de la structure.", "success")
+    else:
+        flash(f"La demande de {requester.full_name} est refusée ; son compte est fermé.", "success")
+    return redirect(url_for("applicant.edit_structure") + "#demandes-rattachement")
 
 
 def _commune_options() -> list[str]:

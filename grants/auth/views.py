@@ -30,6 +30,7 @@ from ..security import (
     verify_password,
 )
 from . import bp
+from .notifications import notify_membership_requested
 
 GENERIC_LOGIN_ERROR = "Adresse électronique ou mot de passe incorrect, ou compte temporairement bloqué."
 
@@ -99,12 +100,48 @@ def register() -> str | Response:
             return render_template("auth/register.html", form=form)
         db.session.commit()
         start_session(user)
+        if user.is_pending_member:
+            notify_membership_requested(user)
+            flash(
+                f"Votre compte est créé. La structure « {user.structure.name} » est déjà inscrite : "
+                "votre demande de rattachement est transmise à ses membres.",
+                "info",
+            )
+            return redirect(url_for("auth.membership_pending"))
         flash(
             f"Votre compte est créé et rattaché à la structure « {user.structure.name} ».",
             "success",
         )
         return redirect(url_for("main.index"))
     return render_template("auth/register.html", form=form)
+
+
+@bp.route("/rattachement-en-attente")
+@login_required_any
+def membership_pending() -> str | Response:
+    """What a person waiting for a structure's approval sees instead of its space."""
+    user = current_user._get_current_object()
+    if not user.is_pending_member:
+        return redirect(url_for("main.index"))
+    return render_template("auth/membership_pending.html", structure=user.structure)
+
+
+# Endpoints a pending member reaches as anyone else: their account, the public pages, and
+# the dossier routes, whose object-level predicates answer 404 (a pending member is not a
+# member). Every other page (home, structure profile, calls) shows the waiting page.
+_PENDING_ALLOWED = {"static", "main.health", "main.accessibility", "main.legal"}
+
+
+@bp.before_app_request
+def hold_pending_members() -> Response | None:
+    if not current_user.is_authenticated or not current_user.is_pending_member:
+        return None
+    endpoint = request.endpoint
+    if endpoint is None or endpoint.startswith("auth.") or endpoint in _PENDING_ALLOWED:
+        return None  # (no endpoint: the page does not exist, a 404 follows)
+    if "dossier_id" in (request.view_args or {}):
+        return None
+    return redirect(url_for("auth.membership_pending"))
 
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])

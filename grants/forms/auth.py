@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siret as stdnum_siret
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from ..models import STRUCTURE_KIND_TITLES, StructureKind
@@ -88,7 +88,11 @@ class RegisterForm(BaseForm):
     siret = SiretField(
         "SIRET de la structure",
         validators=[DataRequired(REQUIRED)],
-        description="14 chiffres. Si votre structure est déjà inscrite, vous rejoignez son espace.",
+        description=(
+            "14 chiffres. Si votre structure est déjà inscrite, un de ses membres (ou "
+            "l'administrateur) doit accepter votre demande de rattachement avant que vous voyiez "
+            "ses dossiers."
+        ),
     )
     structure_kind = SelectField(
         "Type de structure",
@@ -104,3 +108,18 @@ class RegisterForm(BaseForm):
         "Confirmer le mot de passe",
         validators=[DataRequired(REQUIRED), EqualTo("password", "Les deux mots de passe diffèrent.")],
     )
+
+
+class MembershipDecisionForm(BaseForm):
+    """Approve or refuse a request to join a structure: the button pressed is the decision."""
+
+    approve = SubmitField("Accepter")
+    refuse = SubmitField("Refuser")
+
+    def validate(self, extra_validators: object = None) -> bool:  # type: ignore[override]
+        if not super().validate(extra_validators):  # type: ignore[arg-type]
+            return False
+        if bool(self.approve.data) == bool(self.refuse.data):
+            self.form_errors.append("Choisissez d'accepter ou de refuser la demande.")
+            return False
+        return True

@@ -126,7 +126,8 @@ class Dossier(Base):
     # Permission predicates: views and templates ask these, never the role directly.
 
     def is_member(self, user: User) -> bool:
-        return user.role is Role.applicant and user.structure_id == self.structure_id
+        """An approved member of the dossier's structure (a pending request is not enough)."""
+        return user.is_member_of(self.structure_id)
 
     def can_view(self, user: User) -> bool:
         if self.is_member(user):

@@ -2,15 +2,12 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import TYPE_CHECKING
 
-from sqlalchemy import String
+from sqlalchemy import String, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .types import Base, UTCDateTime, enum_column, utcnow
-
-if TYPE_CHECKING:
-    from .users import User
+from .users import MembershipState, User
 
 
 class StructureKind(enum.Enum):
@@ -55,14 +52,18 @@ class Structure(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     version: Mapped[int] = mapped_column(default=1)
 
-    users: Mapped[list[User]] = relationship(back_populates="structure")
+    # The approved members: every "users of the structure" (e-mails, shared dossiers) means
+    # them, never a pending request (operations.accounts.pending_members lists those).
+    # View-only: membership changes go through User.
+    users: Mapped[list[User]] = relationship(
+        primaryjoin=lambda: and_(Structure.id == User.structure_id, User.membership == MembershipState.active),
+        viewonly=True, order_by=lambda: User.id,
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
     def can_edit(self, user: User) -> bool:
-        from .users import Role
-
-        return user.role is Role.applicant and user.structure_id == self.id
+        return user.is_member_of(self.id)
 
     def __repr__(self) -> str:
         return f"<Structure {self.id} {self.name}>"

@@ -33,6 +33,25 @@ ROLE_TITLES = {
 }
 
 
+class MembershipState(enum.Enum):
+    """An applicant's standing in their structure; State staff are always ``active``."""
+
+    active = "active"  # a member: shares the structure's dossiers and profile
+    pending = "pending"  # asked to join an existing structure, waiting for a member or an admin
+    refused = "refused"  # the request was refused: the account is closed
+
+    @property
+    def title(self) -> str:
+        return MEMBERSHIP_TITLES[self]
+
+
+MEMBERSHIP_TITLES = {
+    MembershipState.active: "Membre de la structure",
+    MembershipState.pending: "Demande de rattachement en attente",
+    MembershipState.refused: "Demande de rattachement refusée",
+}
+
+
 def new_session_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -45,6 +64,10 @@ class User(Base):
             "(role = 'applicant') = (structure_id IS NOT NULL)", name="applicant_has_structure"
         ),
         CheckConstraint("email = lower(email)", name="email_lowercase"),
+        # Only an applicant who asked to join an existing structure waits for approval, and
+        # a refused request closes the account.
+        CheckConstraint("role = 'applicant' OR membership = 'active'", name="staff_membership_active"),
+        CheckConstraint("membership != 'refused' OR NOT is_active", name="refused_member_inactive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -54,6 +77,12 @@ class User(Base):
     structure_id: Mapped[int | None] = mapped_column(ForeignKey("structures.id"), index=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # A SIRET is public: registering with the SIRET of a structure already on the platform
+    # gives a pending member, who sees nothing of the structure until a member approves.
+    membership: Mapped[MembershipState] = mapped_column(
+        enum_column(MembershipState, "membership_state"),
+        default=MembershipState.active, server_default=MembershipState.active.value,
+    )
     # Rotated at logout and password change: every cookie carrying the old one dies.
     session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     failed_logins: Mapped[int] = mapped_column(default=0)
@@ -62,7 +91,8 @@ class User(Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    structure: Mapped[Structure | None] = relationship(back_populates="users")
+    # Structure.users lists the approved members only (view-only): no back-population.
+    structure: Mapped[Structure | None] = relationship()
 
     # Flask-Login protocol
     @property
@@ -78,6 +108,22 @@ class User(Base):
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
+
+    def is_member_of(self, structure_id: int | None) -> bool:
+        """An approved member of the structure: the only way to its dossiers and profile."""
+        return (
+            self.role is Role.applicant and self.membership is MembershipState.active
+            and structure_id is not None and self.structure_id == structure_id
+        )
+
+    @property
+    def is_pending_member(self) -> bool:
+        return self.role is Role.applicant and self.membership is MembershipState.pending
+
+    def can_decide_membership(self, user: User) -> bool:
+        """``user`` may approve or refuse this person's request to join their structure:
+        an approved member of that structure, or an admin."""
+        return self.is_pending_member and (user.role is Role.admin or user.is_member_of(self.structure_id))
 
     @property
     def is_staff(self) -> bool:

@@ -7,11 +7,12 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Role, Structure, StructureKind, User, utcnow
-from ..models.users import new_session_token
+from ..models.users import MembershipState, new_session_token
 from ..security import hash_password, verify_password
 from .audit import log_action
 
@@ -70,10 +71,13 @@ def register_applicant(
 ) -> User:
     """Create an applicant account, and its structure when the SIRET is new.
 
-    A structure may have several users: a second person of the same Mission locale
-    registers with the same SIRET and joins the existing structure.
+    The first person of a structure is its member at once. A SIRET is public, so a person
+    registering with the SIRET of a structure already on the platform only asks to join
+    it: the account is a pending member, who sees none of the structure's dossiers until
+    a member of the structure (or an admin) approves.
     """
     structure = find_structure_by_siret(siret)
+    joining = structure is not None
     if structure is None:
         structure = Structure(name=structure_name.strip(), siret=siret, kind=structure_kind)
         db.session.add(structure)
@@ -82,8 +86,51 @@ def register_applicant(
     user = create_user(
         email=email, full_name=full_name, role=Role.applicant, password=password, structure=structure
     )
-    log_action("user.register", user, user, details={"structure_id": structure.id})
+    if joining:
+        user.membership = MembershipState.pending
+    log_action(
+        "user.register", user, user, to_state=user.membership.value,
+        details={"structure_id": structure.id, "joins_existing_structure": joining},
+    )
     return user
+
+
+def decide_membership(requester: User, actor: User, *, approve: bool) -> None:
+    """Approve a pending member (a member of the structure from now on) or refuse them (the
+    account is closed and its sessions end); by a member of the structure or an admin."""
+    decision = MembershipState.active if approve else MembershipState.refused
+    if not requester.can_decide_membership(actor):
+        raise AccountError("Cette demande de rattachement a déjà été traitée ou ne vous est pas adressée.")
+    values: dict[str, object] = {"membership": decision}
+    if decision is MembershipState.refused:
+        values |= {"is_active": False, "session_token": new_session_token()}
+    # Conditional on the request still pending: of two members deciding at the same time,
+    # only one decision is recorded.
+    result = db.session.execute(
+        update(User)
+        .where(User.id == requester.id, User.membership == MembershipState.pending)
+        .values(**values)
+        .execution_options(synchronize_session="fetch")
+    )
+    if result.rowcount != 1:
+        raise AccountError("Cette demande de rattachement vient d'être traitée par quelqu'un d'autre.")
+    action = "user.membership_approve" if decision is MembershipState.active else "user.membership_refuse"
+    log_action(
+        action, requester, actor, from_state=MembershipState.pending.value, to_state=decision.value,
+        details={"structure_id": requester.structure_id, "email": requester.email},
+    )
+
+
+def pending_members(structure_id: int | None = None) -> list[User]:
+    """Requests to join a structure still waiting, oldest first (one structure's, or all)."""
+    query = (
+        select(User)
+        .where(User.membership == MembershipState.pending, User.is_active.is_(True))
+        .options(joinedload(User.structure))
+    )
+    if structure_id is not None:
+        query = query.where(User.structure_id == structure_id)
+    return list(db.session.scalars(query.order_by(User.created_at, User.id)))
 
 
 def authenticate(email: str, password: str) -> User | None:
@@ -154,6 +201,9 @@ def change_password(user: User, new_password: str, actor: User | None = None) ->
 # of the current password hash (changing the password invalidates them).
 
 
+MAX_USER_ID = 2**31 - 1  # users.id is a 32-bit INTEGER on PostgreSQL
+
+
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="password-reset")
 
@@ -173,7 +223,12 @@ def user_for_reset_token(token: str) -> User | None:
         return None
     if not isinstance(data, dict):
         return None
-    user = db.session.get(User, data.get("uid")) if isinstance(data.get("uid"), int) else None
+    uid = data.get("uid")
+    # A signed but foreign id (a token from another database, or forged with a leaked key)
+    # is just an invalid link: an id no INTEGER column can hold would make the lookup fail.
+    if not isinstance(uid, int) or isinstance(uid, bool) or not 0 < uid <= MAX_USER_ID:
+        return None
+    user = db.session.get(User, uid)
     if user is None or not user.is_active or data.get("h") != _hash_digest(user):
         return None
     return user

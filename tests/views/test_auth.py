@@ -181,7 +181,8 @@ def test_register_creates_structure_and_logs_in(client, db):
     assert "Appels à projets ouverts" in client.get("/").get_data(as_text=True)
 
 
-def test_second_person_of_a_structure_joins_it(client, app, db):
+def test_second_person_of_a_structure_asks_to_join_it_and_a_member_approves(client, app, db):
+    """A SIRET is public: the second person is a pending member until the first approves."""
     client.post("/compte/inscription", data=REGISTRATION)
     second = app.test_client()
     response = second.post(
@@ -189,9 +190,22 @@ def test_second_person_of_a_structure_joins_it(client, app, db):
         data=REGISTRATION | {"email": "paul@ml-exemple.fr", "full_name": "Paul Collègue", "structure_name": "autre nom"},
     )
     assert response.status_code == 302
+    assert response.headers["Location"] == "/compte/rattachement-en-attente"
     structures = db.session.scalars(select(Structure).where(Structure.siret == "90010000900019")).all()
-    assert len(structures) == 1
-    assert sorted(u.email for u in structures[0].users) == ["nadia@ml-exemple.fr", "paul@ml-exemple.fr"]
+    assert len(structures) == 1 and structures[0].name == "Mission locale de l'Exemple"
+    assert [u.email for u in structures[0].users] == ["nadia@ml-exemple.fr"]  # members only
+    paul = db.session.scalar(select(User).where(User.email == "paul@ml-exemple.fr"))
+    assert paul.structure_id == structures[0].id and paul.is_pending_member
+    assert "en attente" in second.get("/", follow_redirects=True).get_data(as_text=True)
+
+    page = client.get("/porteur/structure").get_data(as_text=True)
+    assert "Paul Collègue" in page and "paul@ml-exemple.fr" in page
+    decided = client.post(f"/porteur/structure/demandes/{paul.id}", data={"approve": "Accepter"})
+    assert decided.status_code == 302
+    db.session.remove()
+    structure = db.session.get(Structure, structures[0].id)
+    assert sorted(u.email for u in structure.users) == ["nadia@ml-exemple.fr", "paul@ml-exemple.fr"]
+    assert "Appels à projets ouverts" in second.get("/").get_data(as_text=True)
 
 
 def test_register_with_invalid_siret_keeps_input_and_explains(client, db):

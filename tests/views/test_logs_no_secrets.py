@@ -113,14 +113,58 @@ def test_no_password_nor_token_in_the_logs_without_mail_server(app, client, make
     assert_no_secret(text, token)
 
 
-def test_an_error_on_the_reset_page_logs_the_route_not_the_token(app, client, all_logs):  # type: ignore[no-untyped-def]
-    # A validly signed token whose user id no database integer can hold: the lookup fails.
+def test_an_error_on_the_reset_page_logs_the_route_not_the_token(app, client, all_logs, monkeypatch):  # type: ignore[no-untyped-def]
+    # Any failure while the reset page is handled (here the database going away during the
+    # token's lookup) is logged by the 500 handler: with the route's pattern, not the path.
+    from grants.operations import accounts
+
+    with app.test_request_context():
+        token = accounts._serializer().dumps({"uid": 1, "h": "0" * 16})
+
+    def database_gone(_token: str) -> None:
+        raise ConnectionError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(accounts, "user_for_reset_token", database_gone)
+    response = client.get(f"/compte/reinitialiser/{token}")
+    assert response.status_code == 500
+    assert "Erreur inattendue" in response.get_data(as_text=True)
+    [error] = [r for r in all_logs.records if r.getMessage().startswith("Unhandled error on")]
+    assert error.getMessage() == "Unhandled error on /compte/reinitialiser/<token>"
+    assert error.exc_info is not None, "the traceback is kept, only the path is hidden"
+    assert token not in logged_text(all_logs) and token[:20] not in logged_text(all_logs)
+
+
+@pytest.mark.parametrize("uid", [10**30, 2**31, 999_999, 0, -1, True, "1"])
+def test_a_signed_token_for_no_such_user_is_an_invalid_link(app, client, all_logs, uid):  # type: ignore[no-untyped-def]
+    # A validly signed token whose user id no database integer can hold, or that no user has.
     with app.test_request_context():
         from grants.operations.accounts import _serializer
 
-        token = _serializer().dumps({"uid": 10**30, "h": "0" * 16})
+        token = _serializer().dumps({"uid": uid, "h": "0" * 16})
     response = client.get(f"/compte/reinitialiser/{token}")
-    assert response.status_code == 500
-    [error] = [r for r in all_logs.records if r.getMessage().startswith("Unhandled error on")]
-    assert error.getMessage() == "Unhandled error on /compte/reinitialiser/<token>"
-    assert token not in logged_text(all_logs) and token[:20] not in logged_text(all_logs)
+    assert response.status_code == 302 and response.headers["Location"] == "/compte/mot-de-passe-oublie"
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Ce lien de réinitialisation est invalide ou a expiré" in page
+    assert not [r for r in all_logs.records if r.getMessage().startswith("Unhandled error on")]
+    assert token not in logged_text(all_logs)
+
+
+def test_development_outbox_holds_the_whole_message_and_the_log_only_its_place(
+    app, client, db, users, all_logs, tmp_path, monkeypatch
+):  # type: ignore[no-untyped-def]
+    """Without MAIL_SERVER, development writes each e-mail to MAIL_OUTBOX: the reset link
+    can be followed from there, and the log line says where, without the link."""
+    monkeypatch.setitem(app.config, "MAIL_OUTBOX", str(tmp_path / "outbox"))
+    user = users["applicant"]
+    assert client.post("/compte/mot-de-passe-oublie", data={"email": user.email}).status_code == 302
+    [written] = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert written.stat().st_mode & 0o777 == 0o600
+    import email
+
+    message = email.message_from_bytes(written.read_bytes())
+    assert message["To"] == user.email
+    body = message.get_payload(decode=True).decode()
+    [token] = RESET_LINK.findall(body)
+    logs = logged_text(all_logs)
+    assert str(written) in logs
+    assert token not in logs

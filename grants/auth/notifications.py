@@ -1,0 +1,53 @@
+"""E-mails about requests to join a structure, sent once the change is committed.
+
+A mail failure is logged and never undoes the request or the decision."""
+
+from __future__ import annotations
+
+import smtplib
+
+from flask import current_app, url_for
+from sqlalchemy import select
+
+from ..extensions import db
+from ..mail import send_email
+from ..models import Role, Structure, User
+
+
+def _safely(recipients: list[str], subject: str, template: str, **context: object) -> None:
+    if not recipients:
+        return
+    try:
+        send_email(recipients, subject, template, **context)
+    except (smtplib.SMTPException, OSError):
+        current_app.logger.exception("e-mail %r to %s not sent", subject, recipients)
+
+
+def notify_membership_requested(requester: User) -> None:
+    """Tell the structure's members that someone asks to join it (the admins when the
+    structure has no active member left, so that the request is never stuck)."""
+    structure = db.session.get(Structure, requester.structure_id)
+    members = [u.email for u in structure.users if u.is_active]
+    if members:
+        link = url_for("applicant.edit_structure", _external=True) + "#demandes-rattachement"
+    else:
+        members = list(db.session.scalars(
+            select(User.email).where(User.role == Role.admin, User.is_active.is_(True)).order_by(User.id)
+        ))
+        link = url_for("admin.list_users", _external=True)
+    _safely(
+        members, f"Demande de rattachement à « {structure.name} »", "email/membership_requested.txt",
+        requester=requester, structure=structure, link=link,
+    )
+
+
+def notify_membership_decided(requester: User, *, approved: bool) -> None:
+    """Tell the requester whether they are now a member of the structure."""
+    structure = db.session.get(Structure, requester.structure_id)
+    _safely(
+        [requester.email],
+        f"Votre demande de rattachement à « {structure.name} » est {'acceptée' if approved else 'refusée'}",
+        "email/membership_decided.txt",
+        requester=requester, structure=structure, approved=approved,
+        link=url_for("auth.login", _external=True),
+    )
