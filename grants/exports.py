@@ -2,6 +2,12 @@
 
 Both read the dossiers in batches (``yield_per``) and never hold the whole list: the CSV
 is written as it is read, the XLSX goes through a write-only workbook into a temp file.
+
+The requested figures are those of the latest *submitted* version (its frozen snapshot),
+never the working copy an applicant may be editing while answering complements; the
+retained figures are the instruction's stored computation. Only the ``finance`` part of
+the snapshot and the ``result`` part of the instruction's computation are read (JSON path
+expressions on both engines), not the whole JSON columns.
 """
 
 from __future__ import annotations
@@ -10,7 +16,9 @@ import csv
 import io
 import tempfile
 from collections.abc import Callable, Iterator
+from copy import copy
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import IO, Any
 
@@ -23,17 +31,20 @@ from sqlalchemy import Row, Select
 from .extensions import db
 from .finance import FIGURE_LABELS, STRAND_LABELS, STRANDS
 from .formatting import PARIS
-from .models import STRUCTURE_KIND_TITLES, Call, Dossier, Instruction, Structure, User, utcnow
-from .officer.queries import Assignee, QueueFilters, filtered, ordered
+from .models import STRUCTURE_KIND_TITLES, AdmissibilityReview, Call, Dossier, Instruction, Structure, User, utcnow
+from .officer.queries import Assignee, LatestVersion, QueueFilters, filtered, ordered, requested_total
 
 BATCH = 500
 
-#: The requested figures exported per strand and in total, from ``dossier.finance["result"]``.
-# The finance module's labels, but "fse" is the amount requested after caps here, not the
-# instruction's retained amount, which has a column of its own.
-EXPORT_FIGURES: dict[str, str] = {**FIGURE_LABELS, "fse": "FSE+ demandé plafonné"}
+#: Figures of the requested plan (latest submitted version), per strand and in total.
+# "fse" is the amount requested after caps here, not the instruction's retained amount.
+REQUESTED_FIGURES: dict[str, str] = {**FIGURE_LABELS, "fse": "FSE+ demandé plafonné"}
+#: Figures of the plan retained at instruction, per strand and in total.
+RETAINED_FIGURES: dict[str, str] = {
+    key: FIGURE_LABELS[key] for key in ("socle", "staff", "flat", "renfort", "base", "fse_max", "fse")
+}
 
-TEXT, MONEY, DATETIME = "text", "money", "datetime"
+TEXT, NUMBER, MONEY, DATETIME = "text", "number", "money", "datetime"
 XLSX_MONEY_FORMAT = "#,##0.00 €"
 XLSX_DATETIME_FORMAT = "dd/mm/yyyy hh:mm"
 # A cell starting with one of these is a formula for a spreadsheet (CSV injection).
@@ -44,60 +55,87 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 class Column:
     header: str
     kind: str
-    value: Callable[[Row[Any]], Any]
     width: int = 14
 
 
-def _figure(scope: str, key: str) -> Callable[[Row[Any]], Decimal | None]:
-    """A figure of ``finance["result"]``: ``scope`` is a strand or ``"totals"``."""
-
-    def value(row: Row[Any]) -> Decimal | None:
-        result = (row.finance or {}).get("result") or {}
-        figures = result.get("totals") if scope == "totals" else (result.get("strands") or {}).get(scope)
-        raw = (figures or {}).get(key)
-        return None if raw in (None, "") else Decimal(str(raw))
-
-    return value
+def _figure_columns(plan: str, labels: dict[str, str]) -> list[Column]:
+    scopes = [*(STRAND_LABELS[strand] for strand in STRANDS), "Total"]
+    return [Column(f"{plan} — {scope} — {label}", MONEY, 16) for scope in scopes for label in labels.values()]
 
 
 COLUMNS: list[Column] = [
-    Column("Référence", TEXT, lambda r: r.reference, 22),
-    Column("Intitulé du projet", TEXT, lambda r: r.title, 40),
-    Column("Structure", TEXT, lambda r: r.structure_name, 36),
-    Column("SIRET", TEXT, lambda r: r.siret, 16),
-    Column("Département", TEXT, lambda r: r.departement, 12),
-    Column("Type de structure", TEXT, lambda r: STRUCTURE_KIND_TITLES[r.kind], 18),
-    Column("État", TEXT, lambda r: r.state.title, 20),
-    Column("Date de dépôt", DATETIME, lambda r: r.submitted_at, 17),
-    *(
-        Column(f"{STRAND_LABELS[strand]} — {label}", MONEY, _figure(strand, key))
-        for strand in STRANDS
-        for key, label in EXPORT_FIGURES.items()
-    ),
-    *(Column(f"Total — {label}", MONEY, _figure("totals", key)) for key, label in EXPORT_FIGURES.items()),
-    Column("FSE+ demandé", MONEY, lambda r: r.fse_requested_total),
-    Column("FSE+ retenu à l'instruction", MONEY, lambda r: r.fse_retained_total),
-    Column("Avis d'instruction", TEXT, lambda r: r.opinion.title if r.opinion else None, 14),
-    Column("Gestionnaire attribué", TEXT, lambda r: r.assignee_name, 24),
+    Column("Référence", TEXT, 22),
+    Column("Intitulé du projet", TEXT, 40),
+    Column("Structure", TEXT, 36),
+    Column("SIRET", TEXT, 16),
+    Column("Département", TEXT, 12),
+    Column("Type de structure", TEXT, 18),
+    Column("État", TEXT, 20),
+    Column("Date de dépôt", DATETIME, 17),
+    Column("Version déposée n°", NUMBER, 10),
+    Column("Date de la décision de recevabilité", DATETIME, 17),
+    Column("Date de clôture de l'instruction", DATETIME, 17),
+    *_figure_columns("Plan demandé", REQUESTED_FIGURES),
+    Column("FSE+ demandé", MONEY),
+    *_figure_columns("Plan retenu", RETAINED_FIGURES),
+    Column("FSE+ retenu à l'instruction", MONEY),
+    Column("Avis d'instruction", TEXT, 14),
+    Column("Gestionnaire attribué", TEXT, 24),
 ]
+
+_NO_REQUESTED = [None] * (len(REQUESTED_FIGURES) * (len(STRANDS) + 1))
+_NO_RETAINED = [None] * (len(RETAINED_FIGURES) * (len(STRANDS) + 1))
+
+
+def _figures(result: dict[str, Any], keys: dict[str, str]) -> list[str | None]:
+    """The figures ``keys`` of a stored result, per strand then in total, as its exact strings."""
+    strands, totals = result["strands"], result["totals"]
+    return [*(strands[strand].get(key) for strand in STRANDS for key in keys), *(totals.get(key) for key in keys)]
+
+
+def row_values(row: Row[Any]) -> list[Any]:
+    """The values of one dossier, in the order of :data:`COLUMNS`.
+
+    Amounts read from the JSON stay their exact decimal strings (``"12345.67"``); the
+    writers turn them into French text or spreadsheet numbers."""
+    requested = row.requested_finance
+    submitted = (requested or {}).get("result")
+    retained = row.retained_result
+    return [
+        row.reference, row.title, row.structure_name, row.siret, row.departement,
+        STRUCTURE_KIND_TITLES[row.kind], row.state.title, row.submitted_at, row.version_number,
+        row.admissibility_decided_at, row.instructed_at,
+        *(_figures(submitted, REQUESTED_FIGURES) if submitted else _NO_REQUESTED),
+        requested_total(requested),
+        *(_figures(retained, RETAINED_FIGURES) if retained else _NO_RETAINED),
+        row.fse_retained_total, row.opinion.title if row.opinion else None, row.assignee_name,
+    ]
 
 
 def export_query(call: Call, filters: QueueFilters, user: User) -> Select[Any]:
     """The queue's dossiers under ``filters`` and in its order, as plain columns (no page)."""
-    query = filtered(call, filters, user).outerjoin(Instruction, Instruction.dossier_id == Dossier.id)
+    query = (
+        filtered(call, filters, user, latest_version=True)
+        .outerjoin(Instruction, Instruction.dossier_id == Dossier.id)
+        .outerjoin(AdmissibilityReview, AdmissibilityReview.dossier_id == Dossier.id)
+    )
     return ordered(query, filters).with_only_columns(
         Dossier.reference, Dossier.title, Structure.name.label("structure_name"), Structure.siret,
-        Structure.departement, Structure.kind, Dossier.state, Dossier.submitted_at, Dossier.finance,
-        Dossier.fse_requested_total, Instruction.fse_retained_total, Instruction.opinion,
-        Assignee.full_name.label("assignee_name"),
+        Structure.departement, Structure.kind, Dossier.state, Dossier.submitted_at,
+        LatestVersion.number.label("version_number"),
+        LatestVersion.snapshot["finance"].label("requested_finance"),
+        AdmissibilityReview.decided_at.label("admissibility_decided_at"), Instruction.instructed_at,
+        Instruction.finance["result"].label("retained_result"),
+        Instruction.fse_retained_total, Instruction.opinion, Assignee.full_name.label("assignee_name"),
     )
 
 
-def export_rows(call: Call, filters: QueueFilters, user: User) -> Iterator[Row[Any]]:
-    """Rows read ``BATCH`` at a time (a server-side cursor on PostgreSQL)."""
+def export_rows(call: Call, filters: QueueFilters, user: User) -> Iterator[list[Any]]:
+    """Each dossier's values, read ``BATCH`` rows at a time (a server-side cursor on PostgreSQL)."""
     result = db.session.execute(export_query(call, filters, user).execution_options(yield_per=BATCH))
     try:
-        yield from result
+        for row in result:
+            yield row_values(row)
     finally:
         result.close()
 
@@ -110,22 +148,43 @@ def filename(call: Call, extension: str) -> str:
 # CSV ------------------------------------------------------------------------------------
 
 
-def csv_text(kind: str, value: Any) -> str:
-    """A value the way French Excel reads it: ``12345,67``, ``26/03/2023 23:59``."""
+def _csv_text_cell(value: Any) -> str:
     if value is None:
         return ""
-    if kind == MONEY:
-        return format(value, "f").replace(".", ",")
-    if kind == DATETIME:
-        return f"{value.astimezone(PARIS):%d/%m/%Y %H:%M}"
     text = str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def csv_chunks(rows: Iterator[Row[Any]]) -> Iterator[str]:
+def _csv_number(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _csv_money(value: str | Decimal | None) -> str:
+    if value is None or value == "":
+        return ""
+    # JSON amounts are already exact decimal strings: no Decimal round trip for them.
+    return (value if isinstance(value, str) else format(value, "f")).replace(".", ",")
+
+
+def _csv_datetime(value: datetime | None) -> str:
+    return "" if value is None else f"{value.astimezone(PARIS):%d/%m/%Y %H:%M}"
+
+
+_CSV_FORMATTERS: dict[str, Callable[[Any], str]] = {
+    TEXT: _csv_text_cell, NUMBER: _csv_number, MONEY: _csv_money, DATETIME: _csv_datetime,
+}
+
+
+def csv_text(kind: str, value: Any) -> str:
+    """A value the way French Excel reads it: ``12345,67``, ``26/03/2023 23:59``."""
+    return _CSV_FORMATTERS[kind](value)
+
+
+def csv_chunks(rows: Iterator[list[Any]]) -> Iterator[str]:
     """The CSV (``;``, BOM first), a chunk per dossier."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    formatters = [_CSV_FORMATTERS[column.kind] for column in COLUMNS]
 
     def flush() -> str:
         chunk = buffer.getvalue()
@@ -135,29 +194,54 @@ def csv_chunks(rows: Iterator[Row[Any]]) -> Iterator[str]:
 
     writer.writerow([column.header for column in COLUMNS])
     yield "\ufeff" + flush()
-    for row in rows:
-        writer.writerow([csv_text(column.kind, column.value(row)) for column in COLUMNS])
+    for values in rows:
+        writer.writerow([format_(value) for format_, value in zip(formatters, values, strict=True)])
         yield flush()
 
 
 # XLSX -----------------------------------------------------------------------------------
 
 
-def _xlsx_cell(sheet: Any, kind: str, value: Any) -> WriteOnlyCell:
-    if kind == DATETIME and value is not None:
+class _XlsxCells:
+    """Turns values into what a write-only sheet appends, as cheaply as openpyxl allows:
+    plain values where no style is needed, styled cells sharing one prepared style."""
+
+    def __init__(self, sheet: Any) -> None:
+        self.sheet = sheet
+        self.styles = {}
+        for kind, number_format in ((MONEY, XLSX_MONEY_FORMAT), (DATETIME, XLSX_DATETIME_FORMAT)):
+            template = WriteOnlyCell(sheet)
+            template.number_format = number_format
+            self.styles[kind] = template._style
+        self.converters: dict[str, Callable[[Any], Any]] = {
+            TEXT: self.text, NUMBER: lambda value: value, MONEY: self.money, DATETIME: self.datetime,
+        }
+
+    def _styled(self, value: Any, kind: str) -> WriteOnlyCell:
+        cell = WriteOnlyCell(self.sheet, value=value)
+        cell._style = copy(self.styles[kind])
+        return cell
+
+    def text(self, value: Any) -> Any:
+        if isinstance(value, str) and value.startswith("="):
+            cell = WriteOnlyCell(self.sheet, value=value)
+            cell.data_type = "s"  # text typed by an applicant is never a formula
+            return cell
+        return value
+
+    def money(self, value: str | Decimal | None) -> Any:
+        if value is None or value == "":
+            return None
+        return self._styled(Decimal(value) if isinstance(value, str) else value, MONEY)
+
+    def datetime(self, value: datetime | None) -> Any:
+        if value is None:
+            return None
         # Excel has no time zones: Paris wall-clock time to the minute, as everywhere in the UI.
-        value = value.astimezone(PARIS).replace(tzinfo=None, second=0, microsecond=0)
-    cell = WriteOnlyCell(sheet, value=value)
-    if kind == MONEY:
-        cell.number_format = XLSX_MONEY_FORMAT
-    elif kind == DATETIME:
-        cell.number_format = XLSX_DATETIME_FORMAT
-    elif isinstance(value, str) and cell.data_type == "f":
-        cell.data_type = "s"  # text typed by an applicant is never a formula
-    return cell
+        return self._styled(value.astimezone(PARIS).replace(tzinfo=None, second=0, microsecond=0), DATETIME)
 
 
-def write_xlsx(rows: Iterator[Row[Any]], target: IO[bytes], title: str = "Dossiers") -> int:
+def write_xlsx(rows: Iterator[list[Any]], target: IO[bytes], title: str = "Dossiers") -> int:
     """Write the workbook to ``target``; returns the number of dossiers."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title[:31])
@@ -171,9 +255,11 @@ def write_xlsx(rows: Iterator[Row[Any]], target: IO[bytes], title: str = "Dossie
         cell.font = bold
         header.append(cell)
     sheet.append(header)
+    cells = _XlsxCells(sheet)
+    converters = [cells.converters[column.kind] for column in COLUMNS]
     count = 0
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, column.kind, column.value(row)) for column in COLUMNS])
+    for values in rows:
+        sheet.append([convert(value) for convert, value in zip(converters, values, strict=True)])
         count += 1
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
     workbook.save(target)

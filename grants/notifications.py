@@ -1,4 +1,11 @@
-"""E-mails sent after a change is committed; a mail failure never undoes the change."""
+"""E-mails sent after a change is committed; a mail failure never undoes the change.
+
+Who hears of what: the structure's users of every decision about their dossier
+(submission, admissibility, complements, a reopened inadmissibility, the committee's
+decision); DREETS staff of what the applicant sends back (complements) and of a dossier
+given to them by a colleague. Recording the instruction sends nothing: the opinion stays
+internal until the committee decides (see ``officer.review.instruct``).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +15,7 @@ from collections.abc import Sequence
 from flask import current_app, url_for
 
 from .mail import Attachment, send_email
-from .models import Dossier, DossierVersion
+from .models import Dossier, DossierVersion, User
 
 
 def _safely(recipients: list[str], subject: str, template: str, *, attachments: Sequence[Attachment] = (),
@@ -98,4 +105,30 @@ def notify_complements_answered(dossier: Dossier, version: DossierVersion) -> No
         "email/complements_answered.txt",
         dossier=dossier, version=version,
         link=url_for("officer.show_dossier", dossier_id=dossier.id, _external=True),
+    )
+
+
+def notify_assignment(dossier: Dossier, assignee: User | None, actor: User) -> None:
+    """Tell an officer a colleague gave them a dossier (not when they took it themselves)."""
+    if assignee is None or assignee.id == actor.id or not assignee.is_active:
+        return
+    _safely(
+        [assignee.email],
+        # Accented words before the reference: Python's header folding mangles the spaces
+        # around encoded words placed after a long reference ("est  attribué").
+        f"Dossier attribué : {dossier.reference}",
+        "email/dossier_assigned.txt",
+        dossier=dossier, assignee=assignee, actor=actor,
+        link=url_for("officer.show_dossier", dossier_id=dossier.id, _external=True),
+    )
+
+
+def notify_reopened(dossier: Dossier, motive: str) -> None:
+    """Tell the structure its inadmissibility is reopened, with the motive."""
+    _safely(
+        _structure_recipients(dossier),
+        f"Irrecevabilité rouverte : dossier {dossier.reference}",
+        "email/dossier_reopened.txt",
+        dossier=dossier, motive=motive,
+        link=url_for("applicant.show_dossier", dossier_id=dossier.id, _external=True),
     )

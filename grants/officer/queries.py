@@ -1,19 +1,42 @@
 """The queries behind a call's queue: filters, sorting, counters, page.
 
 Every query here has a fixed number of statements whatever the number of dossiers:
-the page is one SELECT with its joins, the total one COUNT, the counters one GROUP BY.
+the page is one SELECT with its joins, the total one COUNT, the counters one GROUP BY,
+and what the page's rows show of their latest submitted version one more SELECT.
+
+The amounts (FSE+ requested, computed maximum) are those of the latest *submitted*
+version (its frozen snapshot), never the working copy: while complements are requested
+the applicant edits ``Dossier.content``/``Dossier.finance`` (and the totals cached on
+the dossier row), and the queue must keep showing what was actually submitted.
 """
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from functools import reduce
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, defer
 
 from ..extensions import db
-from ..models import Call, Dossier, DossierState, Role, Structure, StructureKind, User
+from ..finance import STRANDS
+from ..formatting import PARIS
+from ..models import (
+    Call,
+    ComplementRequest,
+    Dossier,
+    DossierState,
+    DossierVersion,
+    Role,
+    Structure,
+    StructureKind,
+    User,
+    utcnow,
+)
 
 PER_PAGE = 50
 
@@ -21,6 +44,38 @@ PER_PAGE = 50
 QUEUE_STATES: tuple[DossierState, ...] = tuple(s for s in DossierState if s is not DossierState.draft)
 
 Assignee = aliased(User, name="assignee")
+#: The latest version of each dossier: what was submitted last (first deposit or an answer
+#: to complements). Outer-joined by :func:`join_latest_version`.
+LatestVersion = aliased(DossierVersion, name="latest_version")
+
+
+def join_latest_version(query: Select[Any]) -> Select[Any]:
+    """``query`` (on dossiers) with its latest submitted version outer-joined as ``LatestVersion``."""
+    newer = aliased(DossierVersion, name="newer_version")
+    latest_number = (
+        select(func.max(newer.number)).where(newer.dossier_id == Dossier.id).correlate(Dossier).scalar_subquery()
+    )
+    return query.outerjoin(
+        LatestVersion, (LatestVersion.dossier_id == Dossier.id) & (LatestVersion.number == latest_number)
+    )
+
+
+def _submitted_amount(*path: str) -> ColumnElement[float]:
+    """An amount of the latest version's financing plan, as a number to sort on (both engines)."""
+    return LatestVersion.snapshot[("finance", *path)].as_float()
+
+
+def _strand_requested(strand: str) -> ColumnElement[float]:
+    return func.coalesce(_submitted_amount("input", "strands", strand, "requested"),
+                         _submitted_amount("result", "strands", strand, "fse"))
+
+
+# Sorting reads the amounts in the snapshot's JSON (floats are fine for an order; what is
+# shown is read as exact decimals by :func:`page_rows`). The requested total is computed as
+# Dossier.fse_requested_total is: per strand the amount asked, or the strand's computed
+# FSE+ when none was asked.
+SUBMITTED_REQUESTED = reduce(operator.add, (_strand_requested(strand) for strand in STRANDS))
+SUBMITTED_MAXIMUM = _submitted_amount("result", "totals", "fse_max")
 
 #: Sort keys accepted in the URL (``?sort=…&order=asc|desc``) and the column each sorts on.
 SORT_COLUMNS: dict[str, Any] = {
@@ -30,10 +85,12 @@ SORT_COLUMNS: dict[str, Any] = {
     # Lifecycle order, not the alphabetical order of the codes.
     "state": case(*((Dossier.state == state, rank) for rank, state in enumerate(DossierState))),
     "submitted_at": Dossier.submitted_at,
-    "requested": Dossier.fse_requested_total,
-    "maximum": Dossier.fse_max_total,
+    "requested": SUBMITTED_REQUESTED,
+    "maximum": SUBMITTED_MAXIMUM,
     "assignee": Assignee.full_name,
 }
+#: Sort keys that need the latest version joined.
+VERSION_SORTS = frozenset({"requested", "maximum"})
 DEFAULT_SORT = "submitted_at"
 ORDERS = ("asc", "desc")
 
@@ -99,14 +156,18 @@ def _search(term: str) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
-def filtered(call: Call, filters: QueueFilters, user: User, *, with_state: bool = True) -> Select[Any]:
-    """Dossiers of the queue with the structure and the (outer-joined) assignee joined."""
+def filtered(call: Call, filters: QueueFilters, user: User, *, with_state: bool = True,
+             latest_version: bool = False) -> Select[Any]:
+    """Dossiers of the queue with the structure and the (outer-joined) assignee joined, and
+    the latest version (``LatestVersion``) when ``latest_version`` is true."""
     query = (
         select(Dossier)
         .join(Dossier.structure)
         .outerjoin(Assignee, Dossier.assigned_to_id == Assignee.id)
         .where(visible_dossiers(call))
     )
+    if latest_version:
+        query = join_latest_version(query)
     if with_state and filters.state is not None:
         query = query.where(Dossier.state == filters.state)
     if filters.kind is not None:
@@ -127,13 +188,74 @@ def ordered(query: Select[Any], filters: QueueFilters) -> Select[Any]:
     return query.order_by(direction.nulls_last(), Dossier.id.desc() if filters.order == "desc" else Dossier.id)
 
 
+def paris_today() -> date:
+    return utcnow().astimezone(PARIS).date()
+
+
+def requested_total(finance: dict[str, Any] | None) -> Decimal | None:
+    """FSE+ requested by a stored plan (``to_snapshot()``): per strand the amount asked, or
+    the computed FSE+ when none was asked (as ``Dossier.fse_requested_total``)."""
+    inputs = ((finance or {}).get("input") or {}).get("strands") or {}
+    strands = ((finance or {}).get("result") or {}).get("strands") or {}
+    if not strands:
+        return None
+    total = Decimal("0.00")
+    for strand in STRANDS:
+        asked = (inputs.get(strand) or {}).get("requested")
+        total += Decimal(asked if asked not in (None, "") else strands[strand]["fse"])
+    return total
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A dossier of the page with what its latest submitted version asked for."""
+
+    dossier: Dossier
+    version: int | None
+    requested: Decimal | None
+    maximum: Decimal | None
+    #: Due date of the open complement request, when it has passed.
+    overdue_since: date | None
+
+
+def page_rows(dossiers: list[Dossier], today: date | None = None) -> list[QueueRow]:
+    """Amounts of the latest version and overdue complements of ``dossiers``: one statement."""
+    if not dossiers:
+        return []
+    today = today or paris_today()
+    open_due = (
+        select(ComplementRequest.due_date)
+        .where(ComplementRequest.dossier_id == Dossier.id, ComplementRequest.answered_at.is_(None))
+        .correlate(Dossier)
+        .scalar_subquery()  # at most one open request per dossier (a unique partial index)
+    )
+    query = join_latest_version(
+        select(Dossier.id, LatestVersion.number, LatestVersion.snapshot["finance"], open_due).select_from(Dossier)
+    ).where(Dossier.id.in_([d.id for d in dossiers]))
+    found = {row[0]: row[1:] for row in db.session.execute(query)}
+    rows = []
+    for dossier in dossiers:
+        number, finance, due = found.get(dossier.id, (None, None, None))
+        maximum = (finance or {}).get("result", {}).get("totals", {}).get("fse_max")
+        rows.append(QueueRow(
+            dossier=dossier, version=number, requested=requested_total(finance),
+            maximum=Decimal(maximum) if maximum is not None else None,
+            overdue_since=due if due is not None and due < today else None,
+        ))
+    return rows
+
+
 @dataclass
 class QueuePage:
-    dossiers: list[Dossier]
+    rows: list[QueueRow]
     total: int
     page: int
     pages: int
     counters: dict[DossierState, int]
+
+    @property
+    def dossiers(self) -> list[Dossier]:
+        return [row.dossier for row in self.rows]
 
     @property
     def first_index(self) -> int:
@@ -145,13 +267,17 @@ class QueuePage:
 
 
 def queue_page(call: Call, filters: QueueFilters, user: User) -> QueuePage:
-    """One page of the queue, its total and the counters per state: three statements."""
+    """One page of the queue, its total, the counters per state and the rows' submitted
+    amounts: four statements."""
     query = filtered(call, filters, user)
     total = db.session.scalar(query.with_only_columns(func.count(Dossier.id))) or 0
     pages = max((total - 1) // PER_PAGE + 1, 1)
     page = min(filters.page, pages)
+    # The versions' JSON is read for the 50 rows shown only (page_rows), unless the sort
+    # itself is on an amount of the latest version.
+    listed = filtered(call, filters, user, latest_version=filters.sort in VERSION_SORTS)
     dossiers = db.session.scalars(
-        ordered(query, filters)
+        ordered(listed, filters)
         .options(
             contains_eager(Dossier.structure),
             contains_eager(Dossier.assigned_to.of_type(Assignee)),
@@ -163,7 +289,7 @@ def queue_page(call: Call, filters: QueueFilters, user: User) -> QueuePage:
         .offset((page - 1) * PER_PAGE)
     ).all()
     return QueuePage(
-        dossiers=list(dossiers), total=total, page=page, pages=pages,
+        rows=page_rows(list(dossiers)), total=total, page=page, pages=pages,
         counters=state_counters(call, filters, user),
     )
 

@@ -13,6 +13,7 @@ from .. import exports
 from ..extensions import db
 from ..forms.queue import AssignForm, QueueFilterForm
 from ..models import Call, Dossier
+from ..notifications import notify_assignment
 from ..operations import assignment
 from ..security import STAFF, get_or_404, roles_required
 from . import bp
@@ -85,8 +86,12 @@ def assign_dossier(dossier_id: int) -> BaseResponse:
         flash(f"Le dossier {dossier.reference} était déjà attribué ainsi : rien n'a changé.", "info")
     elif assignee is None:
         flash(f"Le dossier {dossier.reference} n'est plus attribué.", "success")
+    elif assignee.id == user.id:
+        flash(f"Le dossier {dossier.reference} vous est attribué.", "success")
     else:
-        flash(f"Le dossier {dossier.reference} est attribué à {assignee.full_name}.", "success")
+        notify_assignment(dossier, assignee, user)
+        flash(f"Le dossier {dossier.reference} est attribué à {assignee.full_name}, prévenu·e par courriel.",
+              "success")
     return redirect(back)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
@@ -28,18 +29,21 @@ from ..models import (
     AuditEntry,
     Dossier,
     DossierState,
+    DossierVersion,
     Instruction,
     Opinion,
     Qpv,
-    utcnow,
 )
-from ..notifications import notify_admissibility, notify_complements_requested
+from ..notifications import notify_admissibility, notify_complements_requested, notify_reopened
 from ..operations import dossiers as dossier_ops
 from ..operations import documents
 from ..operations import review as ops
 from ..security import STAFF, roles_required
 from ..working_days import add_working_days
 from . import bp
+from .queries import paris_today
+from .timeline import timeline
+from .versions import compare_snapshots, summary
 
 staff_required = roles_required(*STAFF)
 CONFLICT = "Ce dossier a été modifié au même moment par un·e collègue : vos saisies sont conservées, rechargez la page pour voir la version à jour."
@@ -53,22 +57,27 @@ def _load(dossier_id: int) -> Dossier:
 
 
 def version_changes(dossier: Dossier) -> dict[int, list[str]]:
-    """For each version after the first, the sections and attachments that changed."""
-    changes: dict[int, list[str]] = {}
-    titles = {s.key: s.title for s in SECTIONS}
-    for previous, current in zip(dossier.versions, dossier.versions[1:], strict=False):
-        before, after = previous.snapshot, current.snapshot
-        changed = [
-            titles.get(key, key) for key in titles
-            if (before["content"].get(key) != after["content"].get(key))
-        ]
-        old = {(a["type_code"], a["sha256"]) for a in before["attachments"]}
-        new = {(a["type_code"], a["sha256"]) for a in after["attachments"]}
-        changed += [f"Pièce « {a['display_name']} »" for a in after["attachments"] if (a["type_code"], a["sha256"]) not in old]
-        if old - new and not changed:
-            changed.append("Pièces retirées")
-        changes[current.number] = changed or ["Aucune modification"]
-    return changes
+    """For each version after the first, the sections and pièces changed since the previous one."""
+    return {
+        current.number: summary(compare_snapshots(previous.snapshot, current.snapshot))
+        for previous, current in zip(dossier.versions, dossier.versions[1:], strict=False)
+    }
+
+
+def _qpvs(dossier: Dossier, codes: list[str]) -> dict[str, Qpv]:
+    """The call's QPV of ``codes``, with their communes (one statement for each relation)."""
+    if not codes or not dossier.call.qpv_list_id:
+        return {}
+    return {
+        q.code: q for q in db.session.scalars(
+            select(Qpv).where(Qpv.qpv_list_id == dossier.call.qpv_list_id, Qpv.code.in_(codes))
+            .options(selectinload(Qpv.communes))
+        )
+    }
+
+
+def _qpv_codes(version: DossierVersion) -> list[str]:
+    return list(((version.snapshot.get("content") or {}).get("territories") or {}).get("qpv_codes") or [])
 
 
 def _review_for_display(dossier: Dossier) -> AdmissibilityReview:
@@ -86,32 +95,27 @@ def _page(dossier: Dossier, *, checklist: Any = None, complements: Any = None, r
     review = _review_for_display(dossier)
     version = dossier.latest_version
     types = dossier_ops.attachment_types(dossier.call)
-    codes = (version.snapshot["content"].get("territories") or {}).get("qpv_codes") or [] if version else []
-    qpvs = {
-        q.code: q for q in db.session.scalars(
-            select(Qpv).where(Qpv.qpv_list_id == dossier.call.qpv_list_id, Qpv.code.in_(codes))
-            .options(selectinload(Qpv.communes))
-        )
-    } if codes and dossier.call.qpv_list_id else {}
+    qpvs = _qpvs(dossier, _qpv_codes(version)) if version else {}
     audit = db.session.scalars(
         select(AuditEntry).where(AuditEntry.object_type == "Dossier", AuditEntry.object_id == dossier.id)
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+        .options(selectinload(AuditEntry.actor))
     ).all()
     instruction = db.session.scalar(select(Instruction).where(Instruction.dossier_id == dossier.id))
     if complements is None:
         complements = ComplementRequestForm(
             section_choices=[(s.key, s.title) for s in SECTIONS if s.form is not None],
             type_choices=[(t["code"], t["label"]) for t in types],
-            data={"due_date": add_working_days(utcnow().date(), 10)},
+            data={"due_date": add_working_days(paris_today(), 10)},
         )
     return render_template(
         "officer/dossier.html",
-        dossier=dossier, version=version, review=review, audit=audit, qpvs=qpvs,
+        dossier=dossier, version=version, review=review, audit=timeline(list(audit)), qpvs=qpvs,
         result=stored_result(version.snapshot.get("finance")) if version else None,
         changes=version_changes(dossier), types={t["code"]: t["label"] for t in types},
         checklist=checklist or checklist_form(dossier.call.admissibility_criteria, review.answers),
         complements=complements, reopen=reopen or ReopenForm(), instruction=instruction,
-        letter=documents.notification_letter(dossier), now=utcnow(),
+        letter=documents.notification_letter(dossier), today=paris_today(),
         stored_attachments={a.id: a for a in dossier.attachments},
     ), status
 
@@ -120,6 +124,48 @@ def _page(dossier: Dossier, *, checklist: Any = None, complements: Any = None, r
 @staff_required
 def show_dossier(dossier_id: int) -> tuple[str, int]:
     return _page(_load(dossier_id))
+
+
+def _version_or_404(dossier: Dossier, number: int | None) -> DossierVersion:
+    version = next((v for v in dossier.versions if v.number == number), None)
+    if version is None:
+        abort(404)
+    return version
+
+
+@bp.route("/dossiers/<int:dossier_id>/versions/<int:number>")
+@staff_required
+def show_version(dossier_id: int, number: int) -> str:
+    """One frozen version as submitted: its content, financing plan and pièces."""
+    dossier = _load(dossier_id)
+    version = _version_or_404(dossier, number)
+    snapshot = version.snapshot
+    return render_template(
+        "officer/version.html", dossier=dossier, version=version, snapshot=snapshot,
+        qpvs=_qpvs(dossier, _qpv_codes(version)), result=stored_result(snapshot.get("finance")),
+        stored_attachments={a.id: a for a in dossier.attachments}, changes=version_changes(dossier),
+    )
+
+
+@bp.route("/dossiers/<int:dossier_id>/versions/comparaison")
+@staff_required
+def compare_versions(dossier_id: int) -> str:
+    """What changed, field by field, between two versions (``?de=1&a=2``; the last two by default)."""
+    dossier = _load(dossier_id)
+    numbers = [v.number for v in dossier.versions]
+    if len(numbers) < 2:
+        abort(404)
+    first = _version_or_404(dossier, request.args.get("de", numbers[-2], type=int))
+    second = _version_or_404(dossier, request.args.get("a", numbers[-1], type=int))
+    if first.number > second.number:
+        first, second = second, first
+    qpvs = _qpvs(dossier, sorted(set(_qpv_codes(first)) | set(_qpv_codes(second))))
+    sections = compare_snapshots(first.snapshot, second.snapshot, qpv_names={c: q.name for c, q in qpvs.items()})
+    return render_template(
+        "officer/compare.html", dossier=dossier, first=first, second=second, sections=sections,
+        compare_from=first.number, compare_to=second.number,
+        stored_attachments={a.id: a for a in dossier.attachments},
+    )
 
 
 @bp.route("/dossiers/<int:dossier_id>/fiche-synthese.pdf")
@@ -135,13 +181,19 @@ def download_fiche(dossier_id: int) -> Response:
 @staff_required
 def save_admissibility(dossier_id: int) -> Response | tuple[str, int]:
     dossier = _load(dossier_id)
-    review = ops.get_review(dossier)
-    form = checklist_form(dossier.call.admissibility_criteria, review.answers, formdata=request.form)
-    if not form.validate_on_submit():
-        return _page(dossier, checklist=form, status=422)
     decision = request.form.get("decision", "")
+    criteria = dossier.call.admissibility_criteria
     letter = None
+    form = None
+    creating = True
+    # From the checklist's creation to the commit: a colleague creating it at the same
+    # moment makes the first flush fail, wherever it happens.
     try:
+        review = ops.get_review(dossier)
+        creating = review.id is None
+        form = checklist_form(criteria, review.answers, formdata=request.form)
+        if not form.validate_on_submit():
+            return _page(dossier, checklist=form, status=422)
         ops.save_checklist(review, checklist_answers(form), current_user, request.form.get("version"))
         if decision in ("admissible", "inadmissible"):
             letter = ops.record_admissibility(review, AdmissibilityOutcome(decision), form.motive.data or "",
@@ -151,10 +203,15 @@ def save_admissibility(dossier_id: int) -> Response | tuple[str, int]:
         db.session.rollback()
         flash(str(exc), "error")
         return _page(db.session.get(Dossier, dossier_id), checklist=form, status=409 if isinstance(exc, dossier_ops.ConflictError) else 422)
-    except StaleDataError:
+    except (StaleDataError, IntegrityError) as exc:
+        # StaleDataError: a colleague's save of the same version went first. IntegrityError:
+        # both created the checklist at the same moment (one row per dossier, unique).
         db.session.rollback()
+        if isinstance(exc, IntegrityError) and not creating:
+            raise
         flash(CONFLICT, "error")
-        return _page(db.session.get(Dossier, dossier_id), checklist=form, status=409)
+        return _page(db.session.get(Dossier, dossier_id),
+                     checklist=form or checklist_form(criteria, {}, formdata=request.form), status=409)
     if decision in ("admissible", "inadmissible"):
         notify_admissibility(dossier, review.motive, letter)
         flash(f"Dossier déclaré {dossier.state.title.lower()} ; le porteur est prévenu par courriel.", "success")
@@ -203,7 +260,9 @@ def reopen_dossier(dossier_id: int) -> Response | tuple[str, int]:
         db.session.rollback()
         flash(str(exc), "error")
         return _page(db.session.get(Dossier, dossier_id), reopen=form, status=422)
-    flash("Décision d'irrecevabilité rouverte : le dossier revient à l'examen de recevabilité.", "success")
+    notify_reopened(dossier, form.motive.data.strip())
+    flash("Décision d'irrecevabilité rouverte : le dossier revient à l'examen de recevabilité ; "
+          "le porteur est prévenu par courriel.", "success")
     return redirect(url_for("officer.show_dossier", dossier_id=dossier.id))
 
 
@@ -227,6 +286,12 @@ def instruct(dossier_id: int) -> Response | tuple[str, int]:
                     form.opinion_text.data or "", current_user, request.form.get("version"), final=final,
                 )
                 db.session.commit()
+                # No e-mail, to the applicant or anyone: the opinion is internal to the DREETS
+                # until the committee decides (it may not follow it), and telling a structure
+                # "favourable" before the Préfet's committee would announce a decision that is
+                # not taken. The structure hears of the outcome once, with its letter, when the
+                # decision is recorded (notify_decision). Colleagues see the dossier "Instruit"
+                # in the queue and on the committee's pool; the audit trail says who and when.
             except dossier_ops.DossierError as exc:
                 db.session.rollback()
                 flash(str(exc), "error")

@@ -12,6 +12,7 @@ from .. import storage as storage_module
 from ..admissibility import FAIL, PASS, evaluate
 from ..dossier_sections import SECTIONS_BY_KEY, compute_financing
 from ..extensions import db
+from ..formatting import PARIS
 from ..models import (
     AdmissibilityOutcome,
     AdmissibilityReview,
@@ -165,7 +166,7 @@ def request_complements(
     actor: User, today: date | None = None,
 ) -> ComplementRequest:
     _check_staff(dossier, actor)
-    today = today or utcnow().date()
+    today = today or utcnow().astimezone(PARIS).date()  # due dates are French calendar days
     if dossier.open_complement_request is not None:
         raise DossierError("Une demande de compléments est déjà en cours sur ce dossier.")
     if dossier.state is not DossierState.submitted:
@@ -226,7 +227,10 @@ def record_instruction(
     instruction: Instruction, retained: dict[str, Any], opinion: Opinion, opinion_text: str, actor: User,
     expected_version: int | str | None, *, final: bool,
 ) -> None:
-    """Store the retained values and their computation; ``final`` makes the dossier instruit."""
+    """Store the retained values and their computation; ``final`` makes the dossier instruit.
+
+    Deliberately followed by no notification: the opinion stays internal until the
+    committee decides (the reasons are in ``officer.review.instruct``)."""
     dossier = instruction.dossier
     _check_staff(dossier, actor)
     if dossier.state is not DossierState.admissible:

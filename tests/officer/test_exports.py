@@ -10,9 +10,21 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
-from grants.exports import COLUMNS, XLSX_MONEY_FORMAT
-from grants.models import Dossier, DossierState, Instruction, Opinion, Structure
+from grants.dossier_sections import compute_financing
+from grants.exports import COLUMNS, REQUESTED_FIGURES, XLSX_DATETIME_FORMAT, XLSX_MONEY_FORMAT
+from grants.finance import FIGURES
+from grants.models import (
+    AdmissibilityOutcome,
+    AdmissibilityReview,
+    Dossier,
+    DossierState,
+    Instruction,
+    Opinion,
+    Structure,
+)
+from tests.conftest import COMPLETE_CONTENT
 
 from .queue_factories import add_dossiers, submitted_dossier  # noqa: F401
 
@@ -38,21 +50,42 @@ def read_xlsx(response):
     return sheet, [cell.value for cell in rows[0]], rows[1:]
 
 
+DECIDED_AT = datetime(2026, 4, 14, 8, 30, tzinfo=UTC)
+INSTRUCTED_AT = datetime(2026, 4, 28, 15, 45, tzinfo=UTC)
+
+
+def retained_content() -> dict:
+    """The instruction retains 100 young people in QPV for repérage instead of 120."""
+    public = {**COMPLETE_CONTENT["public"], "reperage": {"nb_jeunes": 150, "nb_jeunes_qpv": 100}}
+    return {"public": public, "resources": COMPLETE_CONTENT["resources"]}
+
+
 @pytest.fixture
 def instructed(app, db, users, make_call, submitted_dossier):
-    """A dossier submitted through the operations, instructed, assigned; and another one."""
+    """A dossier submitted through the operations, declared recevable, instructed with a
+    retained computation, assigned; and another one, only submitted."""
     call = make_call(code="AAP-EXPORT")
     dossier = submitted_dossier(call=call)
     other = submitted_dossier(user=users["other_applicant"], call=call)
+    retained = compute_financing(call, retained_content())
+    db.session.add(AdmissibilityReview(
+        dossier_id=dossier.id, answers={}, outcome=AdmissibilityOutcome.admissible, decided_at=DECIDED_AT,
+        decided_by_id=users["officer"].id,
+    ))
     db.session.add(Instruction(
-        dossier_id=dossier.id, fse_retained_total=Decimal("12345.67"), opinion=Opinion.favourable,
-        opinion_text="Projet solide.", instructed_at=datetime.now(UTC),
+        dossier_id=dossier.id, retained=retained_content(), finance=retained.to_snapshot(),
+        fse_retained_total=retained.totals["fse"], opinion=Opinion.favourable,
+        opinion_text="Projet solide.", instructed_at=INSTRUCTED_AT, instructed_by_id=users["officer"].id,
     ))
     row = db.session.get(Dossier, dossier.id)
     row.state = DossierState.instructed
     row.assigned_to_id = users["officer"].id
     db.session.commit()
     return call, db.session.get(Dossier, dossier.id), db.session.get(Dossier, other.id)
+
+
+def paris(moment: datetime) -> str:
+    return f"{moment.astimezone(PARIS):%d/%m/%Y %H:%M}"
 
 
 def test_csv_for_french_excel(client, login_as, users, db, instructed):
@@ -74,18 +107,41 @@ def test_csv_for_french_excel(client, login_as, users, db, instructed):
     assert row["Département"] == "59" and row["Type de structure"] == "Mission locale"
     assert row["État"] == "Instruit"
     assert row["Date de dépôt"] == f"{dossier.submitted_at.astimezone(PARIS):%d/%m/%Y %H:%M}"
-    strands = dossier.finance["result"]["strands"]
-    assert row["Repérage — Base subventionnable"] == strands["reperage"]["base"].replace(".", ",")
-    assert row["Repérage — FSE+ maximum"] == "116640,00"
-    assert row["Sortie vers l'emploi — FSE+ demandé plafonné"] == "97920,00"
-    assert row["Total — FSE+ maximum"] == "214560,00"
-    assert row["FSE+ demandé"] == f"{dossier.fse_requested_total:f}".replace(".", ",")
-    assert row["FSE+ retenu à l'instruction"] == "12345,67"
+    assert row["Date de la décision de recevabilité"] == paris(DECIDED_AT)
+    assert row["Date de clôture de l'instruction"] == paris(INSTRUCTED_AT)
+    assert row["Version déposée n°"] == "1"
+    # Requested: the submitted version's plan, per strand and in total.
+    submitted = db.session.get(Dossier, dossier.id).versions[-1].snapshot["finance"]["result"]
+    for strand, scope in (("reperage", "Repérage"), ("sortie_emploi", "Sortie vers l'emploi")):
+        for key in FIGURES:
+            header = f"Plan demandé — {scope} — {REQUESTED_FIGURES[key]}"
+            assert row[header] == submitted["strands"][strand][key].replace(".", ","), header
+    assert row["Plan demandé — Repérage — Base socle"] == "76800,00"  # 1 600 × 40 % × 120
+    assert row["Plan demandé — Repérage — FSE+ maximum"] == "116640,00"
+    assert row["Plan demandé — Sortie vers l'emploi — FSE+ demandé plafonné"] == "97920,00"
+    assert row["Plan demandé — Total — FSE+ maximum"] == "214560,00"
+    assert row["FSE+ demandé"] == "214560,00"  # nothing asked: the computed FSE+ of each strand
+    # Retained: the instruction's computation with 100 young people instead of 120.
+    assert row["Plan retenu — Repérage — Base socle"] == "64000,00"  # 1 600 × 40 % × 100
+    assert row["Plan retenu — Sortie vers l'emploi — Base socle"] == "51200,00"
+    assert row["Plan retenu — Total — Base socle"] == "115200,00"
+    retained = db.session.scalar(select(Instruction).where(Instruction.dossier_id == dossier.id)).finance["result"]
+    for key, header in (("staff", "Frais de personnel directs"), ("flat", "Forfait coûts restants"),
+                        ("renfort", "Renforcé"), ("base", "Base subventionnable"), ("fse_max", "FSE+ maximum"),
+                        ("fse", "FSE+ retenu")):
+        assert row[f"Plan retenu — Repérage — {header}"] == retained["strands"]["reperage"][key].replace(".", ",")
+        assert row[f"Plan retenu — Total — {header}"] == retained["totals"][key].replace(".", ",")
+    assert "Plan retenu — Total — Autofinancement" not in row
+    assert row["FSE+ retenu à l'instruction"] == retained["totals"]["fse"].replace(".", ",")
     assert row["Avis d'instruction"] == "Favorable"
     assert row["Gestionnaire attribué"] == users["officer"].full_name
-    # No instruction, no assignee: empty cells, not "None".
+    # No decision, no instruction, no assignee: empty cells, not "None".
     empty = rows[other.reference]
-    assert (empty["FSE+ retenu à l'instruction"], empty["Avis d'instruction"], empty["Gestionnaire attribué"]) == ("", "", "")
+    for header in ("Date de la décision de recevabilité", "Date de clôture de l'instruction",
+                   "Plan retenu — Total — FSE+ retenu", "FSE+ retenu à l'instruction", "Avis d'instruction",
+                   "Gestionnaire attribué"):
+        assert empty[header] == "", header
+    assert empty["Plan demandé — Total — FSE+ maximum"] == "214560,00"
 
 
 def test_exports_follow_the_queue_filters_and_order(client, login_as, users, db, instructed):
@@ -120,15 +176,34 @@ def test_xlsx_amounts_are_numbers_with_a_euro_format(client, login_as, users, db
     by_reference = {row[0].value: row for row in rows}
     row = {h: cell for h, cell in zip(header, by_reference[dossier.reference], strict=True)}
     assert row["État"].value == "Instruit"
+    instruction = db.session.scalar(select(Instruction).where(Instruction.dossier_id == dossier.id))
     retained = row["FSE+ retenu à l'instruction"]
-    assert retained.value == pytest.approx(12345.67) and retained.number_format == XLSX_MONEY_FORMAT
-    assert row["Total — FSE+ maximum"].value == pytest.approx(214560)
-    assert row["Total — FSE+ maximum"].number_format == "#,##0.00 €"
+    assert retained.value == pytest.approx(float(instruction.fse_retained_total))
+    assert retained.number_format == XLSX_MONEY_FORMAT
+    assert row["Plan demandé — Total — FSE+ maximum"].value == pytest.approx(214560)
+    assert row["Plan demandé — Total — FSE+ maximum"].number_format == "#,##0.00 €"
+    assert row["Plan retenu — Repérage — Base socle"].value == pytest.approx(64000)
+    assert row["Plan retenu — Repérage — Base socle"].number_format == XLSX_MONEY_FORMAT
     submitted = row["Date de dépôt"]
     assert submitted.value == dossier.submitted_at.astimezone(PARIS).replace(tzinfo=None, second=0, microsecond=0)
     assert submitted.number_format == "dd/mm/yyyy hh:mm"
+    decided = row["Date de la décision de recevabilité"]
+    assert decided.value == DECIDED_AT.astimezone(PARIS).replace(tzinfo=None)
+    assert decided.number_format == XLSX_DATETIME_FORMAT
+    assert row["Version déposée n°"].value == 1
     assert row["SIRET"].data_type == "s"  # kept as text: no lost leading zero
     assert row["Gestionnaire attribué"].value == users["officer"].full_name
+    # Every amount is the CSV's, cell by cell (each styled cell carries its own value).
+    [csv_row] = [r for r in read_csv(client.get(f"/instruction/appels/{call.id}/dossiers.csv"))
+                 if r["Référence"] == dossier.reference]
+    for column in COLUMNS:
+        if column.kind == "money":
+            cell = row[column.header]
+            expected = csv_row[column.header]
+            assert (cell.value is None) == (expected == ""), column.header
+            if expected:
+                assert Decimal(str(cell.value)) == Decimal(expected.replace(",", ".")), column.header
+                assert cell.number_format == XLSX_MONEY_FORMAT, column.header
 
 
 def test_exports_are_not_fooled_by_formulas(client, login_as, users, db, make_call):

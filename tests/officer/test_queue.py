@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import event
 
 from grants.extensions import db as _db
-from grants.models import Dossier, DossierState, Structure, StructureKind
+from grants.models import Dossier, DossierState, DossierVersion, Structure, StructureKind
 
-from .queue_factories import add_dossiers, submitted_dossier  # noqa: F401
+from .queue_factories import add_dossiers, finance_plan, submitted_dossier, version_row  # noqa: F401
 
 
 def queue_url(call, **args):
@@ -90,7 +90,8 @@ def test_unknown_call_is_404(client, login_as, users):
 
 @pytest.fixture
 def mixed_queue(db, make_call, make_structure, users):
-    """Four dossiers with distinct states, kinds, départements, names and assignees."""
+    """Four dossiers with distinct states, kinds, départements, names and assignees; their
+    submitted amounts are in their version, the dossier row (working copy) says otherwise."""
     call = make_call()
     when = datetime(2026, 3, 1, 9, tzinfo=UTC)
     specs = [
@@ -105,11 +106,14 @@ def mixed_queue(db, make_call, make_structure, users):
         dossier = Dossier(
             call_id=call.id, structure_id=structure.id, state=state, reference=f"{call.code}-2026-{number:04d}",
             title=f"Projet {number}", content={}, submitted_at=when.replace(day=number),
-            fse_requested_total=Decimal(requested) if requested else None,
-            fse_max_total=Decimal(requested) * 2 if requested else None,
+            # The working copy, edited since: sorting on it would give another order.
+            fse_requested_total=Decimal(10000 - 1000 * number), fse_max_total=Decimal(20000 - 1000 * number),
             assigned_to_id=assignee.id if assignee else None,
         )
         db.session.add(dossier)
+        db.session.flush()
+        plan = finance_plan(Decimal(requested), Decimal(requested) * 2) if requested else None
+        db.session.add(DossierVersion(**version_row(dossier.id, plan)))
         dossiers.append(dossier)
     db.session.commit()
     return call, dossiers

@@ -10,8 +10,10 @@ import pytest
 import time_machine
 from sqlalchemy import select
 
-from grants.models import AuditEntry, Dossier, DossierState, Instruction
+from grants.formatting import PARIS
+from grants.models import AdmissibilityReview, AuditEntry, Dossier, DossierState, Instruction, Role, User
 from grants.working_days import add_working_days
+from tests.conftest import PASSWORD
 from tests.pdftools import pdf_words
 
 MANUAL = {"signatory", "tax_social", "not_completed"}
@@ -122,7 +124,7 @@ def test_complements_round_trip(client, app, login_as, users, db, submitted, smt
     login_as(users["officer"])
     base = f"/instruction/dossiers/{submitted.id}"
     page = client.get(base).get_data(as_text=True)
-    default_due = add_working_days(datetime.now(UTC).date(), 10)
+    default_due = add_working_days(datetime.now(PARIS).date(), 10)
     assert f'value="{default_due.isoformat()}"' in page
     response = client.post(f"{base}/complements", data={
         "sections": ["project"], "attachment_types": ["rib"], "message": "Précisez le calendrier ; RIB illisible.",
@@ -167,7 +169,7 @@ def test_complements_round_trip(client, app, login_as, users, db, submitted, smt
 def test_overdue_complements_are_flagged(client, login_as, users, db, submitted):
     login_as(users["officer"])
     base = f"/instruction/dossiers/{submitted.id}"
-    due = add_working_days(datetime.now(UTC).date(), 10)
+    due = add_working_days(datetime.now(PARIS).date(), 10)
     client.post(f"{base}/complements", data={"sections": ["project"], "message": "x", "due_date": due.isoformat()},
                 csrf_from=base)
     with time_machine.travel(datetime.combine(due + timedelta(days=2), datetime.min.time(), tzinfo=UTC)):
@@ -262,3 +264,103 @@ def test_drafts_are_invisible_to_officers(client, login_as, users, make_dossier)
 )
 def test_working_days(start, days, expected):
     assert add_working_days(start, days) == expected
+
+
+# Two officers on the same checklist ----------------------------------------------------------
+
+
+def test_two_officers_saving_the_checklist_at_once(app, client, login_as, users, db, submitted, make_user):
+    colleague = make_user(Role.officer)
+    base = f"/instruction/dossiers/{submitted.id}"
+    login_as(users["officer"])
+    mine = version_in(client.get(base).get_data(as_text=True))
+    # The colleague opens the same checklist in their own browser, before the first save.
+    other = app.test_client()
+    assert other.post("/compte/connexion", data={"email": colleague.email, "password": PASSWORD}).status_code == 302
+    theirs = version_in(other.get(base).get_data(as_text=True))
+    assert mine == theirs
+    first = client.post(f"{base}/recevabilite", data=checklist_data(submitted) | {"decision": "", "version": mine,
+                        "comment_signatory": "Délégation de signature vérifiée."}, csrf_from=base)
+    assert first.status_code == 302
+    second = other.post(f"{base}/recevabilite", data=checklist_data(submitted) | {
+        "decision": "", "version": theirs, "comment_tax_social": "Attestation URSSAF du 2 mars vue."}, csrf_from=base)
+    assert second.status_code == 409
+    page = second.get_data(as_text=True)
+    assert "a été modifié(e) entre-temps par un·e collègue" in page
+    assert "Votre saisie est conservée" in page
+    assert 'value="Attestation URSSAF du 2 mars vue."' in page  # their input, kept
+    # Nothing of the second save was recorded; the first one stands.
+    db.session.remove()
+    review = db.session.scalar(select(AdmissibilityReview).where(AdmissibilityReview.dossier_id == submitted.id))
+    assert review.answers["signatory"]["comment"] == "Délégation de signature vérifiée."
+    assert review.answers["tax_social"]["comment"] == ""
+    # The page carries the current version: saving again goes through.
+    retry = other.post(f"{base}/recevabilite", data=checklist_data(submitted) | {
+        "decision": "", "version": version_in(page), "comment_tax_social": "Attestation URSSAF du 2 mars vue."},
+        csrf_from=base)
+    assert retry.status_code == 302
+
+
+def test_two_officers_creating_the_checklist_at_the_same_moment(client, login_as, users, db, submitted, monkeypatch):
+    """Both requests found no checklist and create one: the database's unique row per dossier
+    refuses the second, which gets the same conflict page (not an error 500)."""
+    from grants.operations import review as review_ops
+
+    base = f"/instruction/dossiers/{submitted.id}"
+    login_as(users["officer"])
+    assert client.post(f"{base}/recevabilite", data=checklist_data(submitted) | {"decision": "", "version": "0"},
+                       csrf_from=base).status_code == 302
+    page = client.get(base).get_data(as_text=True)
+
+    def as_if_none_existed(dossier):  # noqa: ANN001, ANN202
+        review = AdmissibilityReview(dossier=dossier, answers={})
+        db.session.add(review)
+        return review
+
+    monkeypatch.setattr(review_ops, "get_review", as_if_none_existed)
+    response = client.post(f"{base}/recevabilite", data=checklist_data(submitted) | {
+        "decision": "", "version": version_in(page), "comment_not_completed": "Opération non commencée."},
+        csrf_from=base)
+    assert response.status_code == 409
+    assert "rechargez la page" in response.get_data(as_text=True)
+    assert 'value="Opération non commencée."' in response.get_data(as_text=True)
+
+
+# A second request for complements, not a third --------------------------------------------------
+
+
+def request_complements(client, dossier, sections):  # noqa: ANN001
+    base = f"/instruction/dossiers/{dossier.id}"
+    due = add_working_days(datetime.now(PARIS).date(), 10)
+    return client.post(f"{base}/complements", data={"sections": sections, "message": "Merci de préciser.",
+                                                    "due_date": due.isoformat()}, csrf_from=base)
+
+
+def answer(app, db, users, dossier, store):  # noqa: ANN001
+    from grants.operations.review import answer_complements
+
+    with app.test_request_context():
+        answer_complements(db.session.get(Dossier, dossier.id), db.session.get(User, users["applicant"].id),
+                           store=store)
+        db.session.commit()
+
+
+def test_a_second_request_once_the_first_is_answered_then_no_third(app, client, login_as, users, db, submitted,
+                                                                   store):
+    login_as(users["officer"])
+    assert request_complements(client, submitted, ["project"]).status_code == 302
+    answer(app, db, users, submitted, store)
+    second = request_complements(client, submitted, ["public"])
+    assert second.status_code == 302  # allowed once, as in FSE+ practice
+    assert db.session.get(Dossier, submitted.id).state is DossierState.complements_requested
+    answer(app, db, users, submitted, store)
+    page = client.get(f"/instruction/dossiers/{submitted.id}").get_data(as_text=True)
+    assert "Deux demandes ont déjà été faites : une troisième n'est pas admise." in page
+    third = request_complements(client, submitted, ["indicators"])
+    assert third.status_code == 422
+    assert "Deux demandes de compléments ont déjà été faites : une troisième n&#39;est pas admise." in (
+        third.get_data(as_text=True))
+    db.session.remove()
+    dossier = db.session.get(Dossier, submitted.id)
+    assert dossier.state is DossierState.submitted
+    assert len(dossier.complement_requests) == 2 and [v.number for v in dossier.versions] == [1, 2, 3]
