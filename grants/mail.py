@@ -3,6 +3,7 @@ message is written whole to MAIL_OUTBOX (an .eml file) and the log says where.""
 
 from __future__ import annotations
 
+import email.policy
 import os
 import secrets
 import smtplib
@@ -16,6 +17,7 @@ from flask import current_app, render_template
 
 
 Attachment = tuple[str, bytes, str]  # file name, content, MIME type
+HEADERS_POLICY = email.policy.default.clone(max_line_length=998)
 
 
 def send_email(
@@ -24,7 +26,9 @@ def send_email(
 ) -> EmailMessage:
     """Render ``template`` (plain text, French) and send it to ``to``, with ``attachments``."""
     recipients = [to] if isinstance(to, str) else list(to)
-    message = EmailMessage()
+    # Folding at 78 columns drops or doubles the spaces around accented words of a subject
+    # (CPython's encoded-word folding): fold only at 998, the limit of RFC 5322.
+    message = EmailMessage(policy=HEADERS_POLICY)
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = ", ".join(recipients)
     message["Subject"] = f"[Parcours QPV] {subject}"
