@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
+from grants.dossier_sections import requested_total, submitted_figures
 from grants.admissibility import evaluate
 from grants.dossier_sections import strand_inputs
 from grants.finance import FinanceRules, compute
@@ -522,6 +523,10 @@ class Generator:
             "updated_at": withdrawn_at or last, "submitted_at": submitted_at, "withdrawn_at": withdrawn_at,
             "version": 1 if state is S.draft and complete else rng.randint(8, 20),
         }
+        # Every row of a multi-row INSERT has the same keys.
+        row.update(self._submitted_columns(variant.finance if has_finance else None, 1) if submitted_at is not None
+                   else {"submitted_version": None, "submitted_figures": None, "submitted_fse_requested": None,
+                         "submitted_fse_max": None})
         rows["dossiers"].append(row)
         self.by_state[(call["code"], state)].append(dossier_id)
         audit = [("dossier.create", created_at, author, None, "draft", {"call": call["code"]})]
@@ -578,6 +583,15 @@ class Generator:
             made.append(row)
         rows["attachments"] += made
         return made
+
+    def _submitted_columns(self, finance: dict[str, Any] | None, number: int) -> dict[str, Any]:
+        """What freezing version ``number`` copies onto the dossier row (operations.dossiers)."""
+        figures = submitted_figures(finance)
+        return {
+            "submitted_version": number, "submitted_figures": figures,
+            "submitted_fse_requested": requested_total(figures),
+            "submitted_fse_max": Decimal(figures["result"]["totals"]["fse_max"]) if figures else None,
+        }
 
     def _version(self, rows: dict[str, list[dict[str, Any]]], dossier: dict[str, Any], call: dict[str, Any],
                  structure: dict[str, Any], author: int, number: int, kind: str, at: datetime,
@@ -637,6 +651,7 @@ class Generator:
             audit.append(("dossier.complements_requested", at, officer, "submitted", "complements_requested", {}))
             if answered:
                 self._version(rows, dossier, call, structure, author, 2, "complements", answered_at, attachments)
+                dossier.update(self._submitted_columns(dossier["finance"], 2))
                 audit.append(("dossier.submitted", answered_at, author, "complements_requested", "submitted",
                               {"version": 2}))
                 at = answered_at

@@ -138,3 +138,35 @@ def missing_items(dossier: Dossier) -> dict[str, list[str]]:
     if not declaration.get("sworn"):
         missing["declaration"].append("Attestation sur l'honneur non cochée.")
     return missing
+
+
+# What the queue and its exports show of a submitted version --------------------------------
+
+
+def requested_total(finance: dict[str, Any] | None) -> Decimal | None:
+    """FSE+ requested by a stored plan (``to_snapshot()``, or :func:`submitted_figures`): per
+    strand the amount asked, or the computed FSE+ when none was asked (as
+    ``Dossier.fse_requested_total``)."""
+    inputs = ((finance or {}).get("input") or {}).get("strands") or {}
+    strands = ((finance or {}).get("result") or {}).get("strands") or {}
+    if not strands:
+        return None
+    total = Decimal("0.00")
+    for strand in STRANDS:
+        asked = (inputs.get(strand) or {}).get("requested")
+        total += Decimal(asked if asked not in (None, "") else strands[strand]["fse"])
+    return total
+
+
+def submitted_figures(finance: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The figures of a stored plan without its inputs' details nor its explanation lines:
+    the amounts requested per strand and the computed figures, per strand and in total
+    (about 1 KB where the plan with its explanations is 6 KB), in the plan's own shape."""
+    if not finance or not finance.get("result"):
+        return None
+    inputs = (finance.get("input") or {}).get("strands") or {}
+    result = finance["result"]
+    return {
+        "input": {"strands": {s: {"requested": (inputs.get(s) or {}).get("requested")} for s in STRANDS}},
+        "result": {"strands": {s: dict(result["strands"][s]) for s in STRANDS}, "totals": dict(result["totals"])},
+    }

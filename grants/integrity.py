@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from .dossier_sections import requested_total, submitted_figures
 from .finance import format_eur
 from .formatting import PARIS
 from .models import (
@@ -156,6 +157,17 @@ def _versions(dossier: Dossier) -> Iterator[Problem]:
     numbers = [v.number for v in dossier.versions]
     if numbers != list(range(1, len(numbers) + 1)):
         yield Problem("version.numbering", label, f"versions numérotées {numbers} au lieu de 1 à {len(numbers)}.")
+    latest = dossier.versions[-1] if dossier.versions else None
+    figures = submitted_figures((latest.snapshot or {}).get("finance")) if latest is not None else None
+    expected = (latest.number if latest else None, figures, requested_total(figures),
+                Decimal(figures["result"]["totals"]["fse_max"]) if figures else None)
+    found = (dossier.submitted_version, dossier.submitted_figures, dossier.submitted_fse_requested,
+             dossier.submitted_fse_max)
+    if found != expected:
+        yield Problem("dossier.submitted_figures", label,
+                      "les montants déposés recopiés sur le dossier (file d'attente, exports) ne sont pas ceux de "
+                      f"sa dernière version ({expected[0] or 'aucune'}) : FSE+ demandé "
+                      f"{found[2]} au lieu de {expected[2]}, maximum {found[3]} au lieu de {expected[3]}.")
     attachments = {a.id: a for a in dossier.attachments}
     for version in dossier.versions:
         where = f"version {version.number} du {label}"

@@ -10,21 +10,21 @@ import pytest
 from grants.models import DossierState, Role
 from grants.workflow import TRANSITIONS, TransitionRefused, check_transition
 
-A, O, C, ADM = Role.applicant, Role.officer, Role.committee, Role.admin
+A, OFF, C, ADM = Role.applicant, Role.officer, Role.committee, Role.admin
 # DESIGN.md §3; "officer" rows are also the admin's (an admin does everything an officer does),
 # plus the audited reopening of an inadmissibility (§3, "Terminal").
 ALLOWED = {
     ("draft", "submitted"): {A},
-    ("submitted", "complements_requested"): {O, ADM},
+    ("submitted", "complements_requested"): {OFF, ADM},
     ("complements_requested", "submitted"): {A},
-    ("submitted", "admissible"): {O, ADM},
-    ("submitted", "inadmissible"): {O, ADM},
-    ("admissible", "instructed"): {O, ADM},
-    ("instructed", "selected"): {O, ADM},
-    ("instructed", "rejected"): {O, ADM},
-    ("instructed", "deferred"): {O, ADM},
-    ("deferred", "instructed"): {O, ADM},
-    ("inadmissible", "submitted"): {O, ADM},
+    ("submitted", "admissible"): {OFF, ADM},
+    ("submitted", "inadmissible"): {OFF, ADM},
+    ("admissible", "instructed"): {OFF, ADM},
+    ("instructed", "selected"): {OFF, ADM},
+    ("instructed", "rejected"): {OFF, ADM},
+    ("instructed", "deferred"): {OFF, ADM},
+    ("deferred", "instructed"): {OFF, ADM},
+    ("inadmissible", "submitted"): {OFF, ADM},
     ("draft", "withdrawn"): {A},
     ("submitted", "withdrawn"): {A},
     ("complements_requested", "withdrawn"): {A},

@@ -104,6 +104,13 @@ class Dossier(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(default=1)
+    # What the latest submitted version asked for, copied when it is frozen (a version never
+    # changes): the queue sorts and shows them, the exports read them, without opening the
+    # versions' snapshots. The working copy above may differ while complements are answered.
+    submitted_version: Mapped[int | None]
+    submitted_fse_requested: Mapped[Decimal | None] = mapped_column(Money())
+    submitted_fse_max: Mapped[Decimal | None] = mapped_column(Money())
+    submitted_figures: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     call: Mapped[Call] = relationship()
     structure: Mapped[Structure] = relationship()

@@ -2,35 +2,32 @@
 
 Every query here has a fixed number of statements whatever the number of dossiers:
 the page is one SELECT with its joins, the total one COUNT, the counters one GROUP BY,
-and what the page's rows show of their latest submitted version one more SELECT.
+and the open complement requests of the page's rows one more SELECT.
 
 The amounts (FSE+ requested, computed maximum) are those of the latest *submitted*
-version (its frozen snapshot), never the working copy: while complements are requested
-the applicant edits ``Dossier.content``/``Dossier.finance`` (and the totals cached on
-the dossier row), and the queue must keep showing what was actually submitted.
+version, never the working copy: while complements are requested the applicant edits
+``Dossier.content``/``Dossier.finance`` (and the totals cached beside them), and the queue
+must keep showing what was actually submitted. They are copied onto the dossier row when
+a version is frozen (``Dossier.submitted_*``), so sorting on them reads no JSON.
 """
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from functools import reduce
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import aliased, contains_eager, defer
 
 from ..extensions import db
-from ..finance import STRANDS
 from ..formatting import PARIS
 from ..models import (
     Call,
     ComplementRequest,
     Dossier,
     DossierState,
-    DossierVersion,
     Role,
     Structure,
     StructureKind,
@@ -44,38 +41,6 @@ PER_PAGE = 50
 QUEUE_STATES: tuple[DossierState, ...] = tuple(s for s in DossierState if s is not DossierState.draft)
 
 Assignee = aliased(User, name="assignee")
-#: The latest version of each dossier: what was submitted last (first deposit or an answer
-#: to complements). Outer-joined by :func:`join_latest_version`.
-LatestVersion = aliased(DossierVersion, name="latest_version")
-
-
-def join_latest_version(query: Select[Any]) -> Select[Any]:
-    """``query`` (on dossiers) with its latest submitted version outer-joined as ``LatestVersion``."""
-    newer = aliased(DossierVersion, name="newer_version")
-    latest_number = (
-        select(func.max(newer.number)).where(newer.dossier_id == Dossier.id).correlate(Dossier).scalar_subquery()
-    )
-    return query.outerjoin(
-        LatestVersion, (LatestVersion.dossier_id == Dossier.id) & (LatestVersion.number == latest_number)
-    )
-
-
-def _submitted_amount(*path: str) -> ColumnElement[float]:
-    """An amount of the latest version's financing plan, as a number to sort on (both engines)."""
-    return LatestVersion.snapshot[("finance", *path)].as_float()
-
-
-def _strand_requested(strand: str) -> ColumnElement[float]:
-    return func.coalesce(_submitted_amount("input", "strands", strand, "requested"),
-                         _submitted_amount("result", "strands", strand, "fse"))
-
-
-# Sorting reads the amounts in the snapshot's JSON (floats are fine for an order; what is
-# shown is read as exact decimals by :func:`page_rows`). The requested total is computed as
-# Dossier.fse_requested_total is: per strand the amount asked, or the strand's computed
-# FSE+ when none was asked.
-SUBMITTED_REQUESTED = reduce(operator.add, (_strand_requested(strand) for strand in STRANDS))
-SUBMITTED_MAXIMUM = _submitted_amount("result", "totals", "fse_max")
 
 #: Sort keys accepted in the URL (``?sort=…&order=asc|desc``) and the column each sorts on.
 SORT_COLUMNS: dict[str, Any] = {
@@ -85,12 +50,10 @@ SORT_COLUMNS: dict[str, Any] = {
     # Lifecycle order, not the alphabetical order of the codes.
     "state": case(*((Dossier.state == state, rank) for rank, state in enumerate(DossierState))),
     "submitted_at": Dossier.submitted_at,
-    "requested": SUBMITTED_REQUESTED,
-    "maximum": SUBMITTED_MAXIMUM,
+    "requested": Dossier.submitted_fse_requested,
+    "maximum": Dossier.submitted_fse_max,
     "assignee": Assignee.full_name,
 }
-#: Sort keys that need the latest version joined.
-VERSION_SORTS = frozenset({"requested", "maximum"})
 DEFAULT_SORT = "submitted_at"
 ORDERS = ("asc", "desc")
 
@@ -156,18 +119,14 @@ def _search(term: str) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
-def filtered(call: Call, filters: QueueFilters, user: User, *, with_state: bool = True,
-             latest_version: bool = False) -> Select[Any]:
-    """Dossiers of the queue with the structure and the (outer-joined) assignee joined, and
-    the latest version (``LatestVersion``) when ``latest_version`` is true."""
+def filtered(call: Call, filters: QueueFilters, user: User, *, with_state: bool = True) -> Select[Any]:
+    """Dossiers of the queue with the structure and the (outer-joined) assignee joined."""
     query = (
         select(Dossier)
         .join(Dossier.structure)
         .outerjoin(Assignee, Dossier.assigned_to_id == Assignee.id)
         .where(visible_dossiers(call))
     )
-    if latest_version:
-        query = join_latest_version(query)
     if with_state and filters.state is not None:
         query = query.where(Dossier.state == filters.state)
     if filters.kind is not None:
@@ -192,20 +151,6 @@ def paris_today() -> date:
     return utcnow().astimezone(PARIS).date()
 
 
-def requested_total(finance: dict[str, Any] | None) -> Decimal | None:
-    """FSE+ requested by a stored plan (``to_snapshot()``): per strand the amount asked, or
-    the computed FSE+ when none was asked (as ``Dossier.fse_requested_total``)."""
-    inputs = ((finance or {}).get("input") or {}).get("strands") or {}
-    strands = ((finance or {}).get("result") or {}).get("strands") or {}
-    if not strands:
-        return None
-    total = Decimal("0.00")
-    for strand in STRANDS:
-        asked = (inputs.get(strand) or {}).get("requested")
-        total += Decimal(asked if asked not in (None, "") else strands[strand]["fse"])
-    return total
-
-
 @dataclass(frozen=True)
 class QueueRow:
     """A dossier of the page with what its latest submitted version asked for."""
@@ -219,30 +164,24 @@ class QueueRow:
 
 
 def page_rows(dossiers: list[Dossier], today: date | None = None) -> list[QueueRow]:
-    """Amounts of the latest version and overdue complements of ``dossiers``: one statement."""
+    """The rows of ``dossiers`` with their overdue complement requests: one statement."""
     if not dossiers:
         return []
     today = today or paris_today()
-    open_due = (
-        select(ComplementRequest.due_date)
-        .where(ComplementRequest.dossier_id == Dossier.id, ComplementRequest.answered_at.is_(None))
-        .correlate(Dossier)
-        .scalar_subquery()  # at most one open request per dossier (a unique partial index)
-    )
-    query = join_latest_version(
-        select(Dossier.id, LatestVersion.number, LatestVersion.snapshot["finance"], open_due).select_from(Dossier)
-    ).where(Dossier.id.in_([d.id for d in dossiers]))
-    found = {row[0]: row[1:] for row in db.session.execute(query)}
-    rows = []
-    for dossier in dossiers:
-        number, finance, due = found.get(dossier.id, (None, None, None))
-        maximum = (finance or {}).get("result", {}).get("totals", {}).get("fse_max")
-        rows.append(QueueRow(
-            dossier=dossier, version=number, requested=requested_total(finance),
-            maximum=Decimal(maximum) if maximum is not None else None,
-            overdue_since=due if due is not None and due < today else None,
-        ))
-    return rows
+    # At most one open request per dossier (a unique partial index).
+    due = {dossier_id: due_date for dossier_id, due_date in db.session.execute(
+        select(ComplementRequest.dossier_id, ComplementRequest.due_date).where(
+            ComplementRequest.dossier_id.in_([d.id for d in dossiers]), ComplementRequest.answered_at.is_(None)
+        )
+    )}
+    return [
+        QueueRow(
+            dossier=dossier, version=dossier.submitted_version, requested=dossier.submitted_fse_requested,
+            maximum=dossier.submitted_fse_max,
+            overdue_since=due[dossier.id] if dossier.id in due and due[dossier.id] < today else None,
+        )
+        for dossier in dossiers
+    ]
 
 
 @dataclass
@@ -273,17 +212,15 @@ def queue_page(call: Call, filters: QueueFilters, user: User) -> QueuePage:
     total = db.session.scalar(query.with_only_columns(func.count(Dossier.id))) or 0
     pages = max((total - 1) // PER_PAGE + 1, 1)
     page = min(filters.page, pages)
-    # The versions' JSON is read for the 50 rows shown only (page_rows), unless the sort
-    # itself is on an amount of the latest version.
-    listed = filtered(call, filters, user, latest_version=filters.sort in VERSION_SORTS)
     dossiers = db.session.scalars(
-        ordered(listed, filters)
+        ordered(query, filters)
         .options(
             contains_eager(Dossier.structure),
             contains_eager(Dossier.assigned_to.of_type(Assignee)),
             # The big JSON columns are not shown: not loaded, and never lazily one row at a time.
             defer(Dossier.content, raiseload=True),
             defer(Dossier.finance, raiseload=True),
+            defer(Dossier.submitted_figures, raiseload=True),
         )
         .limit(PER_PAGE)
         .offset((page - 1) * PER_PAGE)

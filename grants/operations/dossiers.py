@@ -15,7 +15,13 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import storage as storage_module
 from ..antivirus import Scanner, ScanStatus, infected_message, scan_or_pending
-from ..dossier_sections import SECTIONS_BY_KEY, compute_financing, missing_items
+from ..dossier_sections import (
+    SECTIONS_BY_KEY,
+    compute_financing,
+    missing_items,
+    requested_total,
+    submitted_figures,
+)
 from ..extensions import db
 from ..finance import STRANDS
 from ..formatting import PARIS, paris_datetime
@@ -305,6 +311,7 @@ def freeze_version(
         created_at=now, created_by_id=actor.id,
     )
     db.session.add(version)
+    record_submitted_figures(dossier, number, dossier.finance)
     db.session.flush()
     context = receipt_context(dossier, version, generated_at=now)
     receipt = render_pdf("pdf/receipt.html", context, title=f"Accusé de réception {dossier.reference}")
@@ -313,6 +320,15 @@ def freeze_version(
     version.receipt_sha256 = stored.sha256
     db.session.flush()
     return version, receipt
+
+
+def record_submitted_figures(dossier: Dossier, number: int, finance: dict[str, Any] | None) -> None:
+    """Copy onto the dossier what version ``number`` (whose plan is ``finance``) asked for."""
+    figures = submitted_figures(finance)
+    dossier.submitted_version = number
+    dossier.submitted_figures = figures
+    dossier.submitted_fse_requested = requested_total(figures)
+    dossier.submitted_fse_max = Decimal(figures["result"]["totals"]["fse_max"]) if figures else None
 
 
 def receipt_context(dossier: Dossier, version: DossierVersion, generated_at: datetime) -> dict[str, Any]:

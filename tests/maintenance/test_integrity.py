@@ -139,6 +139,10 @@ BREAKS: dict[str, tuple[Callable[[Breakable], object], str]] = {
         lambda w: _set(item(w, "deferred"), decision=None, decided_at=None, decided_by_id=None), "agenda.undecided"),
     "minutes file without its hash": (
         lambda w: _set(w.session.get(CommitteeSession, w.ids.session), minutes_sha256=None), "file.hash_missing"),
+    "queue amounts that are not the latest version's": (
+        lambda w: _set(dossier(w, "completed"), submitted_fse_requested=Decimal("1.00")), "dossier.submitted_figures"),
+    "queue figures of an earlier version": (
+        lambda w: _set(dossier(w, "completed"), submitted_version=1), "dossier.submitted_figures"),
     "storage name pointing outside the store": (
         lambda w: _set(dossier(w, "draft").attachments[0], storage_name="../../../../etc/passwd"), "file.bad_name"),
 }

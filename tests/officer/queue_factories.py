@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import insert
 
 from grants.finance import FIGURES
+from grants.dossier_sections import requested_total, submitted_figures
 from grants.models import Call, Dossier, DossierState, DossierVersion, Structure, StructureKind, User
 
 _numbers = itertools.count(1)
@@ -61,6 +62,7 @@ def add_dossiers(db: Any, call: Call, count: int, *, assigned_to: User | None = 
         ],
     ).all()
     start = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+    plans = {n: finance_plan(Decimal(1000 + n) + Decimal("0.50"), Decimal(2000 + n)) for n in numbers}
     dossier_ids = db.session.scalars(
         insert(Dossier).returning(Dossier.id, sort_by_parameter_order=True),
         [
@@ -68,13 +70,16 @@ def add_dossiers(db: Any, call: Call, count: int, *, assigned_to: User | None = 
              "reference": f"{call.code}-2026-M{n:05d}", "title": f"Projet {n}", "content": {},
              "submitted_at": start + timedelta(minutes=n),
              "fse_requested_total": Decimal(9000 + n), "fse_max_total": Decimal(9900 + n),
-             "assigned_to_id": assigned_to.id if assigned_to else None}
+             "assigned_to_id": assigned_to.id if assigned_to else None,
+             # What freezing the version copies onto the dossier (operations.dossiers).
+             "submitted_version": 1, "submitted_figures": submitted_figures(plans[n]),
+             "submitted_fse_requested": requested_total(plans[n]),
+             "submitted_fse_max": Decimal(plans[n]["result"]["totals"]["fse_max"])}
             for n, structure_id in zip(numbers, structure_ids, strict=True)
         ],
     ).all()
     db.session.execute(insert(DossierVersion), [
-        version_row(dossier_id, finance_plan(Decimal(1000 + n) + Decimal("0.50"), Decimal(2000 + n)))
-        for n, dossier_id in zip(numbers, dossier_ids, strict=True)
+        version_row(dossier_id, plans[n]) for n, dossier_id in zip(numbers, dossier_ids, strict=True)
     ])
     db.session.commit()  # releases a savepoint only: the test still rolls back
     return list(dossier_ids)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event
 
 from grants.extensions import db as _db
+from grants.operations.dossiers import record_submitted_figures
 from grants.models import Dossier, DossierState, DossierVersion, Structure, StructureKind
 
 from .queue_factories import add_dossiers, finance_plan, submitted_dossier, version_row  # noqa: F401
@@ -114,6 +115,7 @@ def mixed_queue(db, make_call, make_structure, users):
         db.session.flush()
         plan = finance_plan(Decimal(requested), Decimal(requested) * 2) if requested else None
         db.session.add(DossierVersion(**version_row(dossier.id, plan)))
+        record_submitted_figures(dossier, 1, plan)  # as freezing the version does
         dossiers.append(dossier)
     db.session.commit()
     return call, dossiers

@@ -14,7 +14,7 @@ import time_machine
 
 from grants.formatting import money
 from grants.models import Dossier, DossierState, User
-from grants.officer.queries import requested_total
+from grants.dossier_sections import requested_total
 from grants.operations import review as review_ops
 from grants.operations.dossiers import save_section
 from tests.conftest import COMPLETE_CONTENT
