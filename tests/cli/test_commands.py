@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,10 @@ from grants.models import (
     User,
 )
 
+# The reference file given to the project: beside the checkout, or where GRANTS_QPV_FILE says.
 SHARED_QPV = Path(__file__).resolve().parents[3] / "shared" / "data" / "qpv_hdf_2024.csv"
+if not SHARED_QPV.is_file() and os.environ.get("GRANTS_QPV_FILE"):
+    SHARED_QPV = Path(os.environ["GRANTS_QPV_FILE"])
 
 
 @pytest.fixture
@@ -114,7 +118,8 @@ def test_demo_data_is_refused_in_production(runner, app):
 
 def test_import_shared_hauts_de_france_list(runner, db):
     if not SHARED_QPV.is_file():
-        pytest.skip(f"reference file {SHARED_QPV} absent (it lives in shared/data beside the checkout)")
+        pytest.skip(f"reference file {SHARED_QPV} absent: it lives in shared/data beside the checkout, "
+                    "or set GRANTS_QPV_FILE")
     result = runner.invoke(args=["grants", "qpv", "import", str(SHARED_QPV), "--version-date", "2024-01-01"])
     assert result.exit_code == 0, result.output
     assert "204 QPV, 161 communes" in result.output
