@@ -7,6 +7,7 @@ from typing import Any
 from flask import Response, abort, current_app, flash, redirect, render_template, request, send_file
 from flask import stream_with_context, url_for
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response as BaseResponse
 
 from .. import exports
@@ -53,12 +54,45 @@ def show_queue(call_id: int) -> str:
     form, filters = _filters()
     user = current_user._get_current_object()
     page = queue_page(call, filters, user)
+    assign_form = AssignForm(staff=staff_users(), me=user)
     return render_template(
         "officer/queue.html", call=call, form=form, filters=filters, page=page,
-        assign_form=AssignForm(staff=staff_users(), me=user), states=QUEUE_STATES,
+        assign_form=assign_form, states=QUEUE_STATES,
         columns=QUEUE_COLUMNS, default_sort=DEFAULT_SORT, per_page=PER_PAGE,
         has_dossier_page="officer.show_dossier" in current_app.view_functions,
+        row_links=_row_links(page.dossiers, filters), assignee_options=_assignee_options(assign_form),
     )
+
+
+# Each of the 50 rows links to its dossier and posts its own assignment form, with the
+# same list of officers: URLs are built once and the options rendered once per selected
+# value, instead of 100 url_for and 50 × N escaped <option> per page.
+_SENTINEL = "2147483647"
+
+
+def _row_links(dossiers: list[Dossier], filters: QueueFilters) -> dict[int, tuple[str, str]]:
+    """dossier id → (its page, its assignment form's action keeping the queue's filters)."""
+    show = url_for("officer.show_dossier", dossier_id=int(_SENTINEL))
+    assign = url_for("officer.assign_dossier", dossier_id=int(_SENTINEL), **filters.args())
+    return {d.id: (show.replace(_SENTINEL, str(d.id), 1), assign.replace(_SENTINEL, str(d.id), 1)) for d in dossiers}
+
+
+def _assignee_options(form: AssignForm) -> Any:
+    """``options(assigned_to_id)``: the <option> list with that officer selected, rendered
+    once per distinct value on the page."""
+    choices = [(str(choice.value), choice.label) for choice in form.assignee.choices]
+    option, chosen = Markup('<option value="{}">{}</option>'), Markup('<option value="{}" selected>{}</option>')
+    rendered: dict[str, Markup] = {}
+
+    def options(assigned_to_id: int | None) -> Markup:
+        selected = str(assigned_to_id) if assigned_to_id else ""
+        if selected not in rendered:  # Markup.format escapes the values and labels
+            rendered[selected] = Markup("").join(
+                (chosen if value == selected else option).format(value, label) for value, label in choices
+            )
+        return rendered[selected]
+
+    return options
 
 
 @bp.route("/dossiers/<int:dossier_id>/attribution", methods=["POST"])
