@@ -50,9 +50,11 @@ def _check_version(obj: Any, expected: int | str | None, what: str) -> None:
 
 def auto_verdicts(dossier: Dossier, version: DossierVersion) -> dict[str, Any]:
     call = dossier.call
+    # Only the dossier's own codes are looked up: is each one in the call's reference list?
+    codes = ((version.snapshot.get("content") or {}).get("territories") or {}).get("qpv_codes") or []
     reference = set(
-        db.session.scalars(select(Qpv.code).where(Qpv.qpv_list_id == call.qpv_list_id)).all()
-    ) if call.qpv_list_id else set()
+        db.session.scalars(select(Qpv.code).where(Qpv.qpv_list_id == call.qpv_list_id, Qpv.code.in_(codes))).all()
+    ) if call.qpv_list_id and codes else set()
     return evaluate(
         version.snapshot, closes_at=call.closes_at,
         required_types=[a["code"] for a in call.required_attachments], reference_qpv=reference,
