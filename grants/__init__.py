@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import math
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -68,10 +70,35 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 def _note_arrival() -> None:
     """When the request reached the application: a submission that arrived before the
-    closing is on time, even if it waited behind others (``g.received_at``)."""
+    closing is on time, even if it waited behind others (``g.received_at``).
+
+    Behind a reverse proxy that stamps each request (``GRANTS_REQUEST_START_HEADER``, e.g.
+    nginx's ``proxy_set_header X-Request-Start "t=${msec}";``), the proxy's time counts: a
+    request it received before the closing may wait for a free worker thread after it.
+    The header is read only when configured (a browser could send one) and only when it
+    lies within the last ``REQUEST_START_MAX_WAIT`` seconds."""
     from .models import utcnow
 
-    g.received_at = utcnow()
+    now = g.received_at = utcnow()
+    header = current_app.config.get("REQUEST_START_HEADER")
+    if header and (stamped := proxy_arrival(request.headers.get(header, ""))) is not None:
+        waited = (now - stamped).total_seconds()
+        if 0 <= waited <= current_app.config["REQUEST_START_MAX_WAIT"]:
+            g.received_at = stamped
+
+
+def proxy_arrival(value: str) -> datetime | None:
+    """``t=1733090674.123`` (or the bare number, in seconds since the epoch) → that instant."""
+    try:
+        seconds = float(value.strip().removeprefix("t="))
+    except ValueError:
+        return None
+    if not math.isfinite(seconds):
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -66,6 +66,9 @@ def from_environment() -> dict:
         "PASSWORD_CONFIRM_MINUTES": int(os.environ.get("GRANTS_PASSWORD_CONFIRM_MINUTES", "10")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("GRANTS_MAX_UPLOAD_MB", "10")) * 1024 * 1024 + 64 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
+        # A header the reverse proxy sets to when it received the request (see _note_arrival).
+        "REQUEST_START_HEADER": os.environ.get("GRANTS_REQUEST_START_HEADER") or None,
+        "REQUEST_START_MAX_WAIT": 120,
         # clamd's Unix socket (or tcp://host:port): uploads are scanned when it is set.
         "CLAMD_SOCKET": os.environ.get("GRANTS_CLAMD_SOCKET") or None,
         "CLAMD_TIMEOUT": float(os.environ.get("GRANTS_CLAMD_TIMEOUT", "30")),

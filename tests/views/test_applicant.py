@@ -455,3 +455,47 @@ def test_home_lists_the_structure_dossiers_for_every_colleague(client, login_as,
     page = client.get("/").get_data(as_text=True)
     assert "Aller vers les jeunes des quartiers" in page and "Brouillon" in page
     assert client.get(f"/porteur/dossiers/{dossier.id}/sections/project").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("configured", "stamp_offset", "expected"),
+    [
+        ("X-Request-Start", -2, DossierState.submitted),  # the proxy received it before the closing
+        (None, -2, DossierState.draft),  # not configured: a header anyone could send is ignored
+        ("X-Request-Start", +1, DossierState.draft),  # received by the proxy after the closing
+        ("X-Request-Start", -600, DossierState.draft),  # older than any plausible wait: ignored
+    ],
+)
+def test_proxy_arrival_time_counts_when_configured(
+    app, client, login_as, users, db, make_dossier, make_call, monkeypatch, configured, stamp_offset, expected
+):  # type: ignore[no-untyped-def]
+    """A request the reverse proxy received before the closing, but that waited for a free
+    worker thread, is on time (nginx: ``proxy_set_header X-Request-Start "t=${msec}";``)."""
+    closing = datetime(2027, 3, 26, 22, 59, tzinfo=UTC)
+    with time_machine.travel(closing - timedelta(days=2), tick=False):
+        call = make_call(opens_at=closing - timedelta(days=60), closes_at=closing)
+        dossier = make_dossier(users["applicant"], call=call)
+    monkeypatch.setitem(app.config, "REQUEST_START_HEADER", configured)
+    with time_machine.travel(closing - timedelta(seconds=30), tick=False):
+        login_as(users["applicant"])
+        page = client.get(f"/porteur/dossiers/{dossier.id}/deposer").get_data(as_text=True)
+    with time_machine.travel(closing + timedelta(seconds=3), tick=False):
+        stamp = (closing + timedelta(seconds=stamp_offset)).timestamp()
+        client.post(f"/porteur/dossiers/{dossier.id}/deposer", data={"version": version_of(page)},
+                    headers={"X-Request-Start": f"t={stamp:.3f}"})
+    db.session.remove()
+    assert db.session.get(Dossier, dossier.id).state is expected
+
+
+@pytest.mark.parametrize("value", ["", "t=", "t=abc", "t=nan", "t=inf", "t=1e400", "-1e20", "t=99999999999999"])
+def test_proxy_arrival_header_that_is_not_a_time_is_ignored(value):  # type: ignore[no-untyped-def]
+    from grants import proxy_arrival
+
+    assert proxy_arrival(value) is None
+
+
+def test_proxy_arrival_reads_nginx_msec():  # type: ignore[no-untyped-def]
+    from grants import proxy_arrival
+
+    assert proxy_arrival("t=1774565940.250") == datetime(2026, 3, 26, 22, 59, 0, 250000, tzinfo=UTC)
+    assert proxy_arrival("1774565940") == datetime(2026, 3, 26, 22, 59, tzinfo=UTC)
