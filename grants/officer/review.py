@@ -181,6 +181,9 @@ def download_fiche(dossier_id: int) -> Response:
 @staff_required
 def save_admissibility(dossier_id: int) -> Response | tuple[str, int]:
     dossier = _load(dossier_id)
+    if dossier.state is not DossierState.submitted:  # decided meanwhile, e.g. by a colleague
+        flash(f"La recevabilité se juge sur un dossier déposé : ce dossier est « {dossier.state.title} ».", "error")
+        return _page(dossier, status=409)
     decision = request.form.get("decision", "")
     criteria = dossier.call.admissibility_criteria
     letter = None

@@ -139,7 +139,9 @@ def applicant_draft(app, db, users, make_dossier):
     return client, csrf_token(client), dossier.id
 
 
-@pytest.mark.parametrize("section", ["identification", "project", "public", "resources"])
+@pytest.mark.parametrize(
+    "section", ["identification", "project", "territories", "public", "resources", "indicators", "declaration"]
+)
 def test_applicant_sections_survive_bad_input(db, applicant_draft, section):
     client, token, dossier_id = applicant_draft
     url = f"/porteur/dossiers/{dossier_id}/sections/{section}"
@@ -335,3 +337,160 @@ def test_login_form_survives_bad_input(app, db, users):
 
     submit()
 
+
+
+# More forms: what a refused submission must not create or change --------------------------
+
+
+def count_rows(db: Any, model: type[Any], *where: Any) -> int:
+    from sqlalchemy import func
+
+    db.session.remove()
+    found = db.session.scalar(select(func.count()).select_from(model).where(*where))
+    db.session.remove()
+    return found
+
+
+def post_broken(client: Any, url: str, data: MultiDict, token: str, success: str) -> tuple[int, str]:
+    """POST ``data``: never a 500; a redirect to ``success``, or a French message."""
+    data.setlist("csrf_token", [token])
+    response = client.post(url, data=data, csrf=False)
+    status, html = response.status_code, response.get_data(as_text=True)
+    STATUSES[(re.sub(r"\d+", "N", url), status)] += 1
+    assert status != 500, (url, dict(data.lists()))
+    if status in (302, 303):
+        assert response.headers["Location"].startswith(success), response.headers["Location"]
+    else:
+        assert status in (200, 400, 409, 422), (status, url)
+        assert french_error_shown(html), (status, url, dict(data.lists()))
+    return status, html
+
+
+def test_structure_profile_survives_bad_input(app, db, users):
+    from grants.models import Structure
+
+    client = login(app, users["applicant"])
+    token = csrf_token(client)
+    url = "/porteur/structure"
+    base = form_on(client, url).fields
+    structure_id = users["applicant"].structure_id
+
+    @SETTINGS
+    @given(data=broken(base))
+    def submit(data: MultiDict) -> None:
+        data.setlist("version", [current_version(db, Structure, structure_id)])
+        check_invalid_leaves_row(client, db, url, data, token, Structure, structure_id, "/")
+
+    submit()
+
+
+def test_registration_survives_bad_input(app, db):
+    base = [("email", "nouvelle.personne@ml-exemple.fr"), ("full_name", "Nouvelle Personne"),
+            ("siret", "90030000300018"), ("structure_name", "Association Nouvelle (fictive)"),
+            ("structure_kind", "association"), ("password", "un-mot-de-passe-solide-42"),
+            ("confirm", "un-mot-de-passe-solide-42")]
+
+    @SETTINGS
+    @given(data=broken(base))
+    def submit(data: MultiDict) -> None:
+        client = login(app, None)
+        token = csrf_token(client)
+        before = count_rows(db, User)
+        status, _ = post_broken(client, "/compte/inscription", data, token, "/")
+        if status not in (302, 303):
+            assert count_rows(db, User) == before, "a refused registration created an account"
+
+    submit()
+
+
+@pytest.fixture
+def submitted_id(app, db, users, make_dossier, store):
+    dossier = make_dossier(users["applicant"])
+    with app.test_request_context():
+        dossier = db.session.get(Dossier, dossier.id)
+        submit_dossier(dossier, db.session.get(User, users["applicant"].id), store=store,
+                       expected_version=dossier.version)
+        db.session.commit()
+    return dossier.id
+
+
+def test_admissibility_checklist_survives_bad_input(app, db, users, submitted_id):
+    client = login(app, users["officer"])
+    token = csrf_token(client)
+    page = f"/instruction/dossiers/{submitted_id}"
+    url = f"{page}/recevabilite"
+    base = form_on(client, page, url).fields
+
+    @SETTINGS
+    @given(data=broken(base))
+    def submit(data: MultiDict) -> None:
+        before = row_hash(db, Dossier, submitted_id)
+        status, _ = post_broken(client, url, data, token, page)
+        if status not in (302, 303):
+            assert row_hash(db, Dossier, submitted_id) == before
+
+    submit()
+
+
+def test_complements_request_survives_bad_input(app, db, users, submitted_id):
+    from grants.models import ComplementRequest
+
+    client = login(app, users["officer"])
+    token = csrf_token(client)
+    page = f"/instruction/dossiers/{submitted_id}"
+    url = f"{page}/complements"
+    base = form_on(client, page, url).fields
+
+    @SETTINGS
+    @given(data=broken(base))
+    def submit(data: MultiDict) -> None:
+        before = (row_hash(db, Dossier, submitted_id),
+                  count_rows(db, ComplementRequest, ComplementRequest.dossier_id == submitted_id))
+        status, _ = post_broken(client, url, data, token, page)
+        if status not in (302, 303):
+            after = (row_hash(db, Dossier, submitted_id),
+                     count_rows(db, ComplementRequest, ComplementRequest.dossier_id == submitted_id))
+            assert after == before
+
+    submit()
+
+
+def test_message_form_survives_bad_input(app, db, users, submitted_id):
+    from grants.models import Message
+
+    client = login(app, users["applicant"])
+    token = csrf_token(client)
+    url = f"/dossiers/{submitted_id}/messages"
+    base = [(name, value) for name, value in form_on(client, url).fields if name != "attachment"]
+    base.append(("body", "Bonjour, voici une précision."))
+
+    @SETTINGS
+    @given(data=broken(base))
+    def submit(data: MultiDict) -> None:
+        before = count_rows(db, Message, Message.dossier_id == submitted_id)
+        status, _ = post_broken(client, url, data, token, url)
+        if status not in (302, 303):
+            assert count_rows(db, Message, Message.dossier_id == submitted_id) == before
+
+    submit()
+
+
+def test_committee_session_form_survives_bad_input(app, db, users, make_call, make_user):
+    from grants.models import CommitteeSession, Role
+
+    call = make_call()
+    make_user(Role.committee)
+    client = login(app, users["officer"])
+    token = csrf_token(client)
+    url = f"/comite/appels/{call.id}/seances/nouvelle"
+    base = form_on(client, url).fields
+
+    @SETTINGS
+    @given(data=broken(base))
+    def submit(data: MultiDict) -> None:
+        before = count_rows(db, CommitteeSession, CommitteeSession.call_id == call.id)
+        status, _ = post_broken(client, url, data, token, "/comite/seances/")
+        if status not in (302, 303):
+            assert count_rows(db, CommitteeSession, CommitteeSession.call_id == call.id) == before
+
+    submit()
