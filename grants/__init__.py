@@ -60,7 +60,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if not app.debug and not app.testing:
         logging.basicConfig(level=logging.INFO)
     # PDF rendering logs every step at INFO: keep only its warnings.
-    for noisy in ("weasyprint", "fontTools"):
+    for noisy in ("weasyprint", "fontTools", "pikepdf"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     if app.config["ENV_NAME"] == "production" and not app.config.get("MAIL_SERVER"):
         app.logger.warning("MAIL_SERVER absent : aucun e-mail ne sera envoyé (accusés, notifications, "
