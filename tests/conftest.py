@@ -145,6 +145,28 @@ def db(app: Flask) -> Iterator[Any]:
         _db.session.configure(bind=_db.engine, join_transaction_mode="conditional_savepoint")
 
 
+@pytest.fixture
+def committed_database(app: Flask, fresh_databases: FreshDatabases) -> Iterator[Any]:
+    """The app's session bound, for this test, to a fresh migrated database where commits are
+    real: for tests that run several transactions at once (threads), which the rolled-back
+    ``db`` fixture cannot host."""
+    from grants.extensions import make_engine
+
+    url = fresh_databases.new("committed")
+    upgrade(url)
+    previous = _db.engine
+    _db.session.remove()
+    _db.engine = make_engine(url)
+    _db.session.configure(bind=_db.engine)
+    try:
+        yield _db
+    finally:
+        _db.session.remove()
+        _db.engine.dispose()
+        _db.engine = previous
+        _db.session.configure(bind=previous)
+
+
 # Client ---------------------------------------------------------------------------------
 
 

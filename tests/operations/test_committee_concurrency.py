@@ -18,8 +18,6 @@ import pytest
 from sqlalchemy import func, select
 
 from grants.extensions import db as _db
-from grants.extensions import make_engine
-from grants.migrate import upgrade
 from grants.models import (
     AgendaItem,
     Call,
@@ -44,23 +42,11 @@ SQLITE_SERIALISES = ("SQLite runs one write transaction at a time (BEGIN IMMEDIA
 
 
 @pytest.fixture
-def committed_db(app, fresh_databases):  # type: ignore[no-untyped-def]
-    """The app's session bound, for this test, to a fresh migrated database (PostgreSQL)."""
+def committed_db(request, fresh_databases):  # type: ignore[no-untyped-def]
+    """``committed_database`` on PostgreSQL, whose row locks are what is tested here."""
     if not fresh_databases.is_postgresql:
         pytest.skip(SQLITE_SERIALISES)
-    url = fresh_databases.new("concurrency")
-    upgrade(url)
-    previous = _db.engine
-    _db.session.remove()
-    _db.engine = make_engine(url)
-    _db.session.configure(bind=_db.engine)
-    try:
-        yield _db
-    finally:
-        _db.session.remove()
-        _db.engine.dispose()
-        _db.engine = previous
-        _db.session.configure(bind=previous)
+    return request.getfixturevalue("committed_database")
 
 
 def build(app, envelope: Decimal) -> tuple[list[int], list[int]]:  # type: ignore[no-untyped-def]

@@ -2,7 +2,9 @@
 exactly one save wins, the 49 others are told of the conflict with what they typed kept,
 and the stored section is the winner's, whole (no lost update, no mixture).
 
-Real commits on a database of its own, from 50 threads with their own connections.
+Real commits on a database of its own, from 50 threads with their own connections. On
+PostgreSQL the version counter in the UPDATE turns the losers away; on SQLite, whose
+transactions begin IMMEDIATE, they wait for the winner and then see its version.
 """
 
 from __future__ import annotations
@@ -21,7 +23,6 @@ from grants.extensions import db as _db
 from grants.models import AuditEntry, Call, Dossier, Role, Structure, StructureKind
 from grants.operations import dossiers as ops
 from grants.operations.accounts import create_user
-from tests.operations.test_committee_concurrency import committed_db  # noqa: F401  (fixture)
 
 SAVERS = 50
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -47,7 +48,7 @@ def build(app: Any) -> tuple[int, list[int]]:
         return dossier.id, [m.id for m in members]
 
 
-def test_fifty_simultaneous_saves_of_one_section(app, committed_db) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def test_fifty_simultaneous_saves_of_one_section(app, committed_database) -> None:  # type: ignore[no-untyped-def]
     dossier_id, members = build(app)
     path = f"/porteur/dossiers/{dossier_id}/sections/public"
     barrier = threading.Barrier(SAVERS)
