@@ -473,3 +473,21 @@ def make_dossier(app: Flask, db: Any, make_call, store):  # type: ignore[no-unty
         return dossier
 
     return make
+
+
+@pytest.fixture
+def make_submitted(app: Flask, db: Any, make_dossier, store):  # type: ignore[no-untyped-def]
+    """A complete dossier of ``user``'s structure, submitted through the operations (reference,
+    frozen version, receipt), as it would be over HTTP."""
+    from grants.models import Dossier
+    from grants.operations.dossiers import submit_dossier
+
+    def make(user: User, **kwargs: Any) -> Any:
+        dossier = make_dossier(user, **kwargs)
+        with app.test_request_context():
+            dossier = db.session.get(Dossier, dossier.id)
+            submit_dossier(dossier, db.session.get(User, user.id), store=store, expected_version=dossier.version)
+            db.session.commit()
+        return dossier
+
+    return make

@@ -196,13 +196,21 @@ def remove_item(session_id: int, item_id: int) -> Response:
                 f"Dossier {reference} retiré de l'ordre du jour.", "#ordre-du-jour")
 
 
+def _valid_attendance(session: CommitteeSession) -> AttendanceForm | None:
+    """The posted attendance form when valid; otherwise None, with the reason flashed."""
+    form = _attendance_form(session)
+    if form.validate_on_submit():
+        return form
+    flash("Présences incomplètes : " + " ".join(e for errors in form.errors.values() for e in errors), "error")
+    return None
+
+
 @bp.route("/seances/<int:session_id>/tenue", methods=["POST"])
 @staff_required
 def mark_held(session_id: int) -> Response:
     session = load_session(session_id)
-    form = _attendance_form(session)
-    if not form.validate_on_submit():
-        flash("Présences incomplètes : " + " ".join(e for errors in form.errors.values() for e in errors), "error")
+    form = _valid_attendance(session)
+    if form is None:
         return _back(session, "#presences")
     return _run(session, lambda: ops.mark_held(session, current_user, present=_attendees(session, form),
                                                other_attendees=form.other_attendees.data or ""),
@@ -213,9 +221,8 @@ def mark_held(session_id: int) -> Response:
 @staff_required
 def record_attendance(session_id: int) -> Response:
     session = load_session(session_id)
-    form = _attendance_form(session)
-    if not form.validate_on_submit():
-        flash("Présences incomplètes : " + " ".join(e for errors in form.errors.values() for e in errors), "error")
+    form = _valid_attendance(session)
+    if form is None:
         return _back(session, "#presences")
     return _run(session, lambda: ops.record_attendance(session, _attendees(session, form),
                                                        form.other_attendees.data or "", current_user),

@@ -15,28 +15,26 @@ from .audit import log_action
 
 def rescan_attachment(attachment: Attachment, scanner: Scanner, store: storage_module.FileStore) -> ScanStatus:
     """Scan a pending pièce again; raises :class:`ScannerUnavailable` if clamd is still away."""
-    verdict = scanner.scan(store.read(attachment.storage_name))
-    attachment.scan_status = verdict.status
-    attachment.scan_signature = verdict.signature
-    attachment.scanned_at = utcnow()
-    db.session.flush()
-    log_action(
-        f"dossier.attachment_scan_{verdict.status.value}", attachment.dossier, None,
-        details={"attachment_id": attachment.id, "name": attachment.display_name, "signature": verdict.signature},
-    )
-    return verdict.status
+    return _rescan(attachment, "", attachment.storage_name, attachment.dossier, "attachment",
+                   {"attachment_id": attachment.id, "name": attachment.display_name}, scanner, store)
 
 
 def rescan_message(message: Message, scanner: Scanner, store: storage_module.FileStore) -> ScanStatus:
-    verdict = scanner.scan(store.read(message.attachment_file))
-    message.attachment_scan_status = verdict.status
-    message.attachment_scan_signature = verdict.signature
-    message.attachment_scanned_at = utcnow()
+    """Scan a message's pending pièce again (same as :func:`rescan_attachment`)."""
+    return _rescan(message, "attachment_", message.attachment_file, message.dossier, "message",
+                   {"message_id": message.id, "name": message.attachment_name}, scanner, store)
+
+
+def _rescan(item: Attachment | Message, prefix: str, storage_name: str | None, dossier: object, kind: str,
+            details: dict[str, object], scanner: Scanner, store: storage_module.FileStore) -> ScanStatus:
+    """Store the verdict on ``item``'s ``<prefix>scan_*`` columns, on the dossier's audit trail."""
+    verdict = scanner.scan(store.read(storage_name or ""))
+    setattr(item, f"{prefix}scan_status", verdict.status)
+    setattr(item, f"{prefix}scan_signature", verdict.signature)
+    setattr(item, f"{prefix}scanned_at", utcnow())
     db.session.flush()
-    log_action(
-        f"dossier.message_scan_{verdict.status.value}", message.dossier, None,
-        details={"message_id": message.id, "name": message.attachment_name, "signature": verdict.signature},
-    )
+    log_action(f"dossier.{kind}_scan_{verdict.status.value}", dossier, None,
+               details={**details, "signature": verdict.signature})
     return verdict.status
 
 

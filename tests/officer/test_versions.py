@@ -229,13 +229,8 @@ def test_the_versions_tab_links_each_version_and_its_changes(client, login_as, u
     assert "Modifié depuis la version 1 : Projet et période, Moyens par volet, Pièce « rib-signe.pdf »." in versions
 
 
-def test_a_single_version_has_nothing_to_compare(client, login_as, users, app, db, make_dossier, store):
-    dossier = make_dossier(users["applicant"])
-    with app.test_request_context():
-        dossier = db.session.get(Dossier, dossier.id)
-        submit_dossier(dossier, db.session.get(User, users["applicant"].id), store=store,
-                       expected_version=dossier.version)
-        db.session.commit()
+def test_a_single_version_has_nothing_to_compare(client, login_as, users, make_submitted):
+    dossier = make_submitted(users["applicant"])
     login_as(users["officer"])
     assert client.get(f"/instruction/dossiers/{dossier.id}/versions/1").status_code == 200
     assert client.get(f"/instruction/dossiers/{dossier.id}/versions/comparaison").status_code == 404

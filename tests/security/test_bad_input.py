@@ -404,14 +404,8 @@ def test_registration_survives_bad_input(app, db):
 
 
 @pytest.fixture
-def submitted_id(app, db, users, make_dossier, store):
-    dossier = make_dossier(users["applicant"])
-    with app.test_request_context():
-        dossier = db.session.get(Dossier, dossier.id)
-        submit_dossier(dossier, db.session.get(User, users["applicant"].id), store=store,
-                       expected_version=dossier.version)
-        db.session.commit()
-    return dossier.id
+def submitted_id(users, make_submitted):
+    return make_submitted(users["applicant"]).id
 
 
 def test_admissibility_checklist_survives_bad_input(app, db, users, submitted_id):

@@ -186,16 +186,8 @@ def test_scan_pending_needs_a_configured_antivirus(app, monkeypatch):  # type: i
     assert result.exit_code == 2 and "aucun antivirus configuré" in result.output
 
 
-def test_message_attachments_are_scanned_too(app, client, db, login_as, users, make_dossier, store, scanning):  # type: ignore[no-untyped-def]
-    from grants.models import User
-    from grants.operations.dossiers import submit_dossier
-
-    dossier = make_dossier(users["applicant"])
-    with app.test_request_context():
-        dossier = db.session.get(Dossier, dossier.id)
-        submit_dossier(dossier, db.session.get(User, users["applicant"].id), store=store,
-                       expected_version=dossier.version)
-        db.session.commit()
+def test_message_attachments_are_scanned_too(client, db, login_as, users, make_submitted, scanning):  # type: ignore[no-untyped-def]
+    dossier = make_submitted(users["applicant"])
     login_as(users["officer"])
     url = f"/dossiers/{dossier.id}/messages"
 
