@@ -138,7 +138,7 @@ def machine() -> dict[str, Any]:
     except (OSError, ValueError, IndexError):
         pass
     versions = {}
-    for package in ("flask", "sqlalchemy", "psycopg", "weasyprint", "gunicorn", "openpyxl"):
+    for package in ("flask", "sqlalchemy", "psycopg", "weasyprint", "gunicorn", "xlsxwriter"):
         try:
             from importlib.metadata import version
 
