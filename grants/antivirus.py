@@ -12,13 +12,14 @@ from __future__ import annotations
 import enum
 import io
 import socket
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from clamdpy import ClamdNetworkSocket, ClamdUnixSocket
 from clamdpy.exceptions import ClamdException
 from clamdpy.exceptions import ConnectionError as ClamdConnectionError
+
+from .uploads import UploadRefused
 
 CHUNK_BYTES = 64 * 1024
 
@@ -107,23 +108,22 @@ class ClamdScanner:
         raise ScannerUnavailable(result.reason or "clamd error")
 
 
-def scan_or_pending(scanner: Scanner | None, data: bytes, on_unavailable: Callable[[str], None] | None = None) -> Verdict:
-    """The verdict on ``data``: ``unchecked`` without a scanner, ``pending`` if it is unreachable."""
+def scan_upload(scanner: Scanner | None, data: bytes) -> Verdict:
+    """The verdict on an uploaded file before it is stored: ``unchecked`` without a scanner,
+    ``pending`` if it is unreachable, ``clean``; an infected file raises
+    :class:`~grants.uploads.UploadRefused` with the French reason, like any refused upload."""
     if scanner is None:
         return Verdict(ScanStatus.unchecked)
     try:
-        return scanner.scan(data)
-    except ScannerUnavailable as exc:
-        if on_unavailable is not None:
-            on_unavailable(str(exc))
+        verdict = scanner.scan(data)
+    except ScannerUnavailable:
         return Verdict(ScanStatus.pending)
-
-
-def infected_message(signature: str | None) -> str:
-    return (
-        f"l'antivirus y a détecté « {signature} ». Le fichier n'a pas été enregistré : "
-        "vérifiez-le sur votre poste et envoyez une version saine."
-    )
+    if verdict.status is ScanStatus.infected:
+        raise UploadRefused(
+            f"l'antivirus y a détecté « {verdict.signature} ». Le fichier n'a pas été enregistré : "
+            "vérifiez-le sur votre poste et envoyez une version saine."
+        )
+    return verdict
 
 
 def scanner_for(address: str | None, timeout: float = 30.0) -> ClamdScanner | None:

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import storage as storage_module
-from ..antivirus import Scanner, ScanStatus, infected_message, scan_or_pending
+from ..antivirus import Scanner, ScanStatus, scan_upload
 from ..dossier_sections import (
     SECTIONS_BY_KEY,
     compute_financing,
@@ -36,7 +36,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..uploads import UploadRefused, check_upload
+from ..uploads import check_upload
 from ..workflow import check_transition
 from .audit import log_action
 
@@ -167,9 +167,7 @@ def add_attachment(
     if type_code not in types:
         raise DossierError("Type de pièce inconnu pour cet appel.")
     checked = check_upload(filename, data, max_bytes=max_bytes)
-    verdict = scan_or_pending(scanner, data)
-    if verdict.status is ScanStatus.infected:
-        raise UploadRefused(infected_message(verdict.signature))
+    verdict = scan_upload(scanner, data)
     stored = store.save(data)
     now = utcnow()
     replaced = []

@@ -6,12 +6,12 @@ from flask import url_for
 from sqlalchemy import func, select
 
 from .. import storage as storage_module
-from ..antivirus import Scanner, ScanStatus, infected_message, scan_or_pending
+from ..antivirus import Scanner, ScanStatus, scan_upload
 from ..extensions import db
 from ..models import Dossier, Message, Role, User, utcnow
 from ..notifications import _safely
 from ..security import STAFF
-from ..uploads import UploadRefused, check_upload
+from ..uploads import check_upload
 from .audit import log_action
 
 
@@ -56,9 +56,7 @@ def post_message(
     if upload is not None:
         filename, data = upload
         checked = check_upload(filename, data, max_bytes=max_bytes)
-        verdict = scan_or_pending(scanner, data)
-        if verdict.status is ScanStatus.infected:
-            raise UploadRefused(infected_message(verdict.signature))
+        verdict = scan_upload(scanner, data)
         stored = store.save(data)
         message.attachment_scan_status = verdict.status
         if verdict.status is ScanStatus.clean:
