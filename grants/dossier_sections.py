@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from .finance import STRANDS, FinanceInputError, FinanceRules, FinancingResult, Post, StrandInput, compute
@@ -86,10 +88,19 @@ def compute_financing(call: Call, content: dict[str, Any]) -> FinancingResult | 
 
 
 def stored_result(finance: dict[str, Any] | None) -> FinancingResult | None:
-    """Rebuild the result stored with a dossier from the inputs and parameters it kept."""
+    """Rebuild the result stored with a dossier from the inputs and parameters it kept.
+
+    A page asks for the same plan more than once (the officer's dossier page for its table
+    and for the automatic admissibility verdicts, the applicant's for its table and for what
+    is missing): the computation is pure, so it is done once per distinct input."""
     if not finance:
         return None
-    return compute(*parse_input(finance["input"]))
+    return _computed(json.dumps(finance["input"], sort_keys=True, separators=(",", ":")))
+
+
+@lru_cache(maxsize=512)
+def _computed(canonical_input: str) -> FinancingResult:
+    return compute(*parse_input(json.loads(canonical_input)))
 
 
 def missing_items(dossier: Dossier) -> dict[str, list[str]]:
