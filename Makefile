@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
-FLASK := $(BIN)/flask --app wsgi
+GRANTS := $(BIN)/grants
 
 .DEFAULT_GOAL := help
 .PHONY: help run test test-pg lint bench install db demo serve clean
@@ -21,15 +21,15 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed ## Create the virtual environment and install everything
 
 db: install ## Create or upgrade the database schema (migrations)
-	$(FLASK) grants db upgrade
+	$(GRANTS) db upgrade
 
 demo: db ## Load the demo data (idempotent, whatever the database holds) and print the demo logins
-	$(FLASK) grants demo-data
+	$(GRANTS) demo-data
 
 run: db ## Install, migrate, load demo data if the database is empty, serve on http://127.0.0.1:5000
-	$(FLASK) grants demo-data --if-empty
+	$(GRANTS) demo-data --if-empty
 	@echo "Parcours QPV : http://127.0.0.1:$(PORT)"
-	$(FLASK) run --host 127.0.0.1 --port $(PORT)
+	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
 test: install ## Run the whole test suite (SQLite; PostgreSQL when TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest

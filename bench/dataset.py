@@ -67,7 +67,7 @@ from grants.models import (
 )
 from grants.models.committee import session_members
 from grants.operations.dossiers import OPTIONAL_ATTACHMENT_TYPES, canonical_json, structure_profile
-from grants.qpv_reference import default_qpv_file, parse_qpv_csv
+from grants.qpv_reference import parse_qpv_csv, reference_qpv_file
 
 S = DossierState
 DEPARTEMENTS = ("59", "62", "80", "02", "60")
@@ -262,14 +262,9 @@ class Generator:
         self.session.flush()
 
     def _add_qpv_list(self) -> int:
-        path = default_qpv_file(os.environ.get("GRANTS_QPV_FILE"))
-        parsed = parse_qpv_csv(path.read_bytes(), DEPARTEMENTS) if path and path.is_file() else []
-        entries = [(q.code, q.name, sorted(q.communes.items())) for q in parsed] or [
-            (f"QN0{dep}0{i}M", f"Quartier de test {dep}-{i}", [(insee, name)])
-            for dep, insee, name in (("59", "59350", "Lille"), ("62", "62041", "Arras"), ("80", "80021", "Amiens"),
-                                     ("02", "02691", "Saint-Quentin"), ("60", "60057", "Beauvais"))
-            for i in range(1, 4)
-        ]
+        path = reference_qpv_file(os.environ.get("GRANTS_QPV_FILE"))
+        parsed = parse_qpv_csv(path.read_bytes(), DEPARTEMENTS)
+        entries = [(q.code, q.name, sorted(q.communes.items())) for q in parsed]
         list_id = self._next(QpvList.__table__)
         self._insert(QpvList, [{"id": list_id, "name": "QPV Hauts-de-France 2024 (banc d'essai)",
                                 "geography_year": 2024, "version_date": date(2024, 1, 1),

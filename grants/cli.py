@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -15,6 +15,16 @@ from .extensions import db
 from .models import Role
 
 grants_cli = click.Group("grants", help="Parcours QPV : administration en ligne de commande.")
+
+
+def main() -> None:
+    """The ``grants`` console script: ``grants check-integrity`` is ``flask --app wsgi grants
+    check-integrity``, the application being built from the environment (``DATABASE_URL``…)."""
+    from flask.cli import ScriptInfo
+
+    from . import create_app
+
+    grants_cli.main(prog_name="grants", obj=ScriptInfo(create_app=create_app, set_debug_flag=False))
 
 
 def _fail(message: str) -> None:
@@ -151,27 +161,35 @@ grants_cli.add_command(qpv_cli)
 @qpv_cli.command("import")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--official", is_flag=True, help="Télécharge la liste officielle 2024 (data.gouv.fr).")
+@click.option("--packaged", is_flag=True,
+              help="La liste des 204 QPV des Hauts-de-France (géographie 2024) fournie avec l'application.")
 @click.option("--name", default=None, help="Nom de la liste (par défaut : d'après le fichier).")
 @click.option("--version-date", type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"]), default=None,
               help="Date de version de la liste (par défaut : aujourd'hui).")
 @click.option("--departements", default="", help="Ne garder que ces départements, ex. 02,59,60,62,80.")
 @with_appcontext
-def qpv_import_command(file: Path | None, official: bool, name: str | None, version_date, departements: str) -> None:
+def qpv_import_command(file: Path | None, official: bool, packaged: bool, name: str | None, version_date,
+                       departements: str) -> None:
     """Importe une liste de QPV : CSV officiel ANCT (« ; ») ou CSV normalisé (« , »)."""
     from .operations.qpv import import_qpv_list
     from .qpv_reference import (
         OFFICIAL_2024_URL,
+        PACKAGED_QPV_FILE,
+        PACKAGED_VERSION_DATE,
         QpvFileError,
         default_list_name,
         download_official_list,
         parse_qpv_csv,
     )
 
-    if bool(file) == official:
-        _fail("indiquez soit un FICHIER, soit --official.")
+    if [bool(file), official, packaged].count(True) != 1:
+        _fail("indiquez soit un FICHIER, soit --official, soit --packaged.")
     try:
         if official:
             raw, source = download_official_list(OFFICIAL_2024_URL), OFFICIAL_2024_URL
+        elif packaged:
+            raw, source = PACKAGED_QPV_FILE.read_bytes(), PACKAGED_QPV_FILE.name
+            version_date = version_date or datetime.combine(PACKAGED_VERSION_DATE, datetime.min.time())
         else:
             if not file.is_file():
                 _fail(f"fichier introuvable : {file}")

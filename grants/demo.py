@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
@@ -117,25 +116,12 @@ def _paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> d
     return datetime(year, month, day, hour, minute, tzinfo=PARIS)
 
 
-# The normalised Hauts-de-France list given to the project beside the checkout
-# (../shared/data/); reference material, never committed (issue 2).
-SHARED_QPV_FILE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "qpv_hdf_2024.csv"
-
-
 def _qpv_source() -> tuple[bytes, str, date]:
-    """The demo's QPV list: ../shared/data when present, else GRANTS_QPV_FILE, else the
-    official list downloaded from data.gouv.fr. Content, source and version date."""
-    if SHARED_QPV_FILE.is_file():
-        return SHARED_QPV_FILE.read_bytes(), SHARED_QPV_FILE.name, date(2024, 1, 1)
-    configured = current_app.config.get("GRANTS_QPV_FILE")
-    if configured:
-        path = Path(configured)
-        if not path.is_file():
-            raise DemoDataError(f"GRANTS_QPV_FILE désigne un fichier introuvable : {path}")
-        return path.read_bytes(), path.name, date(2024, 1, 1)
-    # Looked up when called, so that the address can be changed (tests use a closed port).
-    url = qpv_reference.OFFICIAL_2024_URL
-    return qpv_reference.download_official_list(url), url, date.today()
+    """The demo's QPV list: ``GRANTS_QPV_FILE`` when set, else the list shipped in the
+    package. Content, source and version date. Never a download (``grants qpv import
+    --official`` is the admin's explicit action)."""
+    path = qpv_reference.reference_qpv_file(current_app.config.get("GRANTS_QPV_FILE"))
+    return path.read_bytes(), path.name, qpv_reference.PACKAGED_VERSION_DATE
 
 
 def _load_qpv_list() -> QpvList:

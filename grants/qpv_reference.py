@@ -9,6 +9,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 OFFICIAL_2024_URL = (
@@ -118,16 +119,23 @@ def download_official_list(url: str = OFFICIAL_2024_URL, timeout: float = 20) ->
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         raise QpvFileError(
             "Impossible de télécharger la liste officielle des QPV depuis data.gouv.fr "
-            f"(connexion indisponible : {exc}). Indiquez un fichier local avec GRANTS_QPV_FILE "
-            "ou « flask --app wsgi grants qpv import FICHIER »."
+            f"(connexion indisponible : {exc}). Chargez un fichier local avec « grants qpv import FICHIER », "
+            "ou la liste fournie avec l'application avec « grants qpv import --packaged »."
         ) from exc
 
 
-def default_qpv_file(config_value: str | None) -> Path | None:
-    """The shared HdF file beside the checkout, else GRANTS_QPV_FILE, else None."""
-    shared = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "qpv_hdf_2024.csv"
-    if shared.is_file():
-        return shared
+# The 204 QPV of Hauts-de-France, 2024 geography, shipped with the package
+# (grants/data/README.md: source, licence, how it is regenerated).
+PACKAGED_QPV_FILE = Path(__file__).resolve().parent / "data" / "qpv_hdf_2024.csv"
+PACKAGED_VERSION_DATE = date(2024, 1, 1)
+
+
+def reference_qpv_file(config_value: str | None) -> Path:
+    """The QPV list to load when none is named: ``GRANTS_QPV_FILE`` when set, else the
+    packaged list. Never the network: downloading is ``grants qpv import --official``."""
     if config_value:
-        return Path(config_value)
-    return None
+        path = Path(config_value)
+        if not path.is_file():
+            raise QpvFileError(f"GRANTS_QPV_FILE désigne un fichier introuvable : {path}")
+        return path
+    return PACKAGED_QPV_FILE

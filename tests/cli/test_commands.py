@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
@@ -22,10 +19,7 @@ from grants.models import (
     User,
 )
 
-# The reference file given to the project: beside the checkout, or where GRANTS_QPV_FILE says.
-SHARED_QPV = Path(__file__).resolve().parents[3] / "shared" / "data" / "qpv_hdf_2024.csv"
-if not SHARED_QPV.is_file() and os.environ.get("GRANTS_QPV_FILE"):
-    SHARED_QPV = Path(os.environ["GRANTS_QPV_FILE"])
+from grants.qpv_reference import PACKAGED_QPV_FILE
 
 
 @pytest.fixture
@@ -116,11 +110,10 @@ def test_demo_data_is_refused_in_production(runner, app):
     assert "refusées en production" in result.output
 
 
-def test_import_shared_hauts_de_france_list(runner, db):
-    if not SHARED_QPV.is_file():
-        pytest.skip(f"reference file {SHARED_QPV} absent: it lives in shared/data beside the checkout, "
-                    "or set GRANTS_QPV_FILE")
-    result = runner.invoke(args=["grants", "qpv", "import", str(SHARED_QPV), "--version-date", "2024-01-01"])
+@pytest.mark.parametrize("how", ["file", "packaged"])
+def test_import_the_packaged_hauts_de_france_list(runner, db, how):
+    args = [str(PACKAGED_QPV_FILE), "--version-date", "2024-01-01"] if how == "file" else ["--packaged"]
+    result = runner.invoke(args=["grants", "qpv", "import", *args])
     assert result.exit_code == 0, result.output
     assert "204 QPV, 161 communes" in result.output
     qpv_list = db.session.scalar(select(QpvList))
@@ -130,6 +123,18 @@ def test_import_shared_hauts_de_france_list(runner, db):
     assert pairs == 286
     secteur_sud = db.session.scalar(select(Qpv).where(Qpv.code == "QN05972M"))
     assert {c.name for c in secteur_sud.communes} == {"Faches-Thumesnil", "Lezennes", "Lille", "Loos"}
+    assert str(qpv_list.version_date) == "2024-01-01"
+    departements = db.session.execute(
+        select(QpvCommune.departement, func.count(func.distinct(QpvCommune.qpv_id))).group_by(QpvCommune.departement)
+    ).all()
+    assert dict(departements) == {"02": 17, "59": 94, "60": 19, "62": 64, "80": 10}  # INSEE's published counts
+
+
+def test_import_needs_exactly_one_source(runner, db):
+    for args in ([], ["--official", "--packaged"], [str(PACKAGED_QPV_FILE), "--packaged"]):
+        result = runner.invoke(args=["grants", "qpv", "import", *args])
+        assert result.exit_code == 2, args
+        assert "indiquez soit un FICHIER, soit --official, soit --packaged" in result.output
 
 
 OFFICIAL = (

@@ -1,5 +1,5 @@
 """`grants demo-data`: only into an empty database for `make run`, and where its QPV list
-comes from (../shared/data, else GRANTS_QPV_FILE, else the official download)."""
+comes from (GRANTS_QPV_FILE, else the list shipped in the package; never a download)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from grants import demo, qpv_reference
 from grants.models import Call, Qpv, QpvList, Role, User
 
 NORMALISED = "code_qp,nom_qp,insee_com,lib_com,dep\n{code},{name},59350,Lille,59\n"
-OFFLINE_URL = "https://127.0.0.1:9/listeqp2024-cog2024.csv"  # a closed local port: "offline"
 
 
 @pytest.fixture
@@ -58,9 +57,9 @@ def test_run_path_leaves_a_database_with_real_accounts_alone(runner, db, make_us
 def test_makefile_run_target_loads_demo_data_only_when_empty():
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
     run = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
-    assert "grants demo-data --if-empty" in run
+    assert "$(GRANTS) demo-data --if-empty" in run
     demo_target = makefile.split("\ndemo:", 1)[1].split("\n\n", 1)[0]
-    assert "grants demo-data\n" in demo_target + "\n"
+    assert "$(GRANTS) demo-data\n" in demo_target + "\n"
 
 
 # Where the demo's QPV list comes from -------------------------------------------------------------
@@ -68,16 +67,19 @@ def test_makefile_run_target_loads_demo_data_only_when_empty():
 
 @pytest.fixture
 def sources(app, monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
-    """A shared file and a GRANTS_QPV_FILE file, each with its own QPV; both absent at first."""
-    shared = tmp_path / "shared" / "data" / "qpv_hdf_2024.csv"
+    """A GRANTS_QPV_FILE file (absent at first, unset); the official download never answers."""
     configured = tmp_path / "ailleurs" / "ma-liste.csv"
-    monkeypatch.setattr(demo, "SHARED_QPV_FILE", shared)
     monkeypatch.setitem(app.config, "GRANTS_QPV_FILE", None)
+    downloads: list[str] = []
+
+    def no_download(url: str = "", timeout: float = 20) -> bytes:
+        downloads.append(url)
+        raise AssertionError("the demo data must never download the QPV list")
+
+    monkeypatch.setattr(qpv_reference, "download_official_list", no_download)
 
     class Sources:
-        def add_shared(self) -> None:
-            shared.parent.mkdir(parents=True)
-            shared.write_text(NORMALISED.format(code="QN05901M", name="Quartier partagé"), encoding="utf-8")
+        asked = downloads
 
         def add_configured(self, *, create: bool = True) -> None:
             if create:
@@ -95,19 +97,20 @@ def load_list(app, db) -> QpvList:  # type: ignore[no-untyped-def]
         return db.session.get(QpvList, qpv_list.id)
 
 
-def test_qpv_list_from_shared_data_first(app, db, sources):
-    sources.add_shared()
-    sources.add_configured()  # present too: the shared file wins
+def test_qpv_list_from_the_package_by_default(app, db, sources):
     qpv_list = load_list(app, db)
     assert qpv_list.source == "qpv_hdf_2024.csv"
-    assert [q.name for q in db.session.scalars(select(Qpv))] == ["Quartier partagé"]
+    assert qpv_list.geography_year == 2024 and str(qpv_list.version_date) == "2024-01-01"
+    assert db.session.scalar(select(func.count()).select_from(Qpv)) == 204
+    assert sources.asked == []
 
 
-def test_qpv_list_from_grants_qpv_file_when_no_shared_data(app, db, sources):
+def test_qpv_list_from_grants_qpv_file_when_set(app, db, sources):
     sources.add_configured()
     qpv_list = load_list(app, db)
     assert qpv_list.source == "ma-liste.csv"
     assert [q.name for q in db.session.scalars(select(Qpv))] == ["Quartier configuré"]
+    assert sources.asked == []
 
 
 def test_a_missing_grants_qpv_file_is_named(app, db, sources):
@@ -116,26 +119,10 @@ def test_a_missing_grants_qpv_file_is_named(app, db, sources):
         demo._load_qpv_list()
 
 
-def test_qpv_list_downloaded_when_neither(app, db, sources, monkeypatch):
-    asked = []
-
-    def official(url: str, timeout: float = 20) -> bytes:
-        asked.append(url)
-        return NORMALISED.format(code="QN05903M", name="Quartier officiel").encode()
-
-    monkeypatch.setattr(qpv_reference, "OFFICIAL_2024_URL", "https://www.data.gouv.fr/liste-de-test.csv")
-    monkeypatch.setattr(qpv_reference, "download_official_list", official)
-    qpv_list = load_list(app, db)
-    assert asked == ["https://www.data.gouv.fr/liste-de-test.csv"]
-    assert qpv_list.source == "https://www.data.gouv.fr/liste-de-test.csv"
-    assert [q.name for q in db.session.scalars(select(Qpv))] == ["Quartier officiel"]
-
-
-def test_offline_without_a_local_file_gives_a_clear_french_message(runner, db, sources, monkeypatch):
-    monkeypatch.setattr(qpv_reference, "OFFICIAL_2024_URL", OFFLINE_URL)
+def test_demo_data_works_offline(runner, db, sources):
+    """No network, no file beside the checkout: the demo data loads from the package."""
     result = runner.invoke(args=["grants", "demo-data", "--if-empty"])
-    assert result.exit_code == 2
-    assert "Impossible de télécharger la liste officielle des QPV depuis data.gouv.fr" in result.output
-    assert "GRANTS_QPV_FILE" in result.output  # and what to do about it
-    assert "Traceback" not in result.output
-    assert count(db, User) == 0 and count(db, QpvList) == 0  # nothing half-loaded
+    assert result.exit_code == 0, result.output
+    assert "Base vide : données de démonstration chargées." in result.output
+    assert sources.asked == []
+    assert db.session.scalar(select(func.count()).select_from(Qpv)) == 204
