@@ -192,6 +192,7 @@ def _register_security_headers(app: Flask) -> None:
 
 
 def _register_template_globals(app: Flask) -> None:
+    from .forms.base import error_list
     from .forms.dossier import INDICATORS
     from .models import DossierState, Role
     from .security import csp_nonce
@@ -201,7 +202,7 @@ def _register_template_globals(app: Flask) -> None:
     from .operations.dossiers import OPTIONAL_ATTACHMENT_TYPES
 
     app.jinja_env.globals.update(
-        csp_nonce=csp_nonce, Role=Role, DossierState=DossierState, indicator_labels=INDICATORS,
+        csp_nonce=csp_nonce, error_list=error_list, Role=Role, DossierState=DossierState, indicator_labels=INDICATORS,
         section_titles={s.key: s.title for s in SECTIONS},
         attachment_titles={t["code"]: t["label"] for t in [*DEFAULT_REQUIRED_ATTACHMENTS, *OPTIONAL_ATTACHMENT_TYPES]},
     )

@@ -12,9 +12,10 @@ from __future__ import annotations
 import smtplib
 from collections.abc import Sequence
 
-from flask import current_app, url_for
+from flask import current_app
 
 from .mail import Attachment, send_email
+from .urls import external_url
 from .models import Dossier, DossierVersion, User
 
 
@@ -37,8 +38,8 @@ def notify_submission(dossier: Dossier, version: DossierVersion) -> None:
         "email/dossier_submitted.txt",
         dossier=dossier,
         version=version,
-        link=url_for("applicant.show_dossier", dossier_id=dossier.id, _external=True),
-        receipt=url_for("dossiers.download_receipt", dossier_id=dossier.id, number=version.number, _external=True),
+        link=external_url("applicant.show_dossier", dossier_id=dossier.id),
+        receipt=external_url("dossiers.download_receipt", dossier_id=dossier.id, number=version.number),
     )
 
 
@@ -72,7 +73,7 @@ def notify_admissibility(dossier: Dossier, motive: str, letter: bytes | None = N
         "email/admissibility_decision.txt",
         attachments=[(letter_filename(dossier), letter, "application/pdf")] if letter else (),
         dossier=dossier, motive=motive, letter=bool(letter),
-        link=url_for("applicant.show_dossier", dossier_id=dossier.id, _external=True),
+        link=external_url("applicant.show_dossier", dossier_id=dossier.id),
     )
 
 
@@ -84,7 +85,7 @@ def notify_decision(dossier: Dossier, kind: str, letter: bytes) -> None:
         "email/committee_decision.txt",
         attachments=[(letter_filename(dossier), letter, "application/pdf")],
         dossier=dossier, kind=kind,
-        link=url_for("applicant.show_dossier", dossier_id=dossier.id, _external=True),
+        link=external_url("applicant.show_dossier", dossier_id=dossier.id),
     )
 
 
@@ -94,7 +95,7 @@ def notify_complements_requested(dossier: Dossier, request: object) -> None:
         f"Dossier {dossier.reference} : compléments demandés",
         "email/complements_requested.txt",
         dossier=dossier, request=request,
-        link=url_for("applicant.show_dossier", dossier_id=dossier.id, _external=True),
+        link=external_url("applicant.show_dossier", dossier_id=dossier.id),
     )
 
 
@@ -104,7 +105,7 @@ def notify_complements_answered(dossier: Dossier, version: DossierVersion) -> No
         f"Dossier {dossier.reference} : compléments reçus",
         "email/complements_answered.txt",
         dossier=dossier, version=version,
-        link=url_for("officer.show_dossier", dossier_id=dossier.id, _external=True),
+        link=external_url("officer.show_dossier", dossier_id=dossier.id),
     )
 
 
@@ -119,7 +120,7 @@ def notify_assignment(dossier: Dossier, assignee: User | None, actor: User) -> N
         f"Dossier attribué : {dossier.reference}",
         "email/dossier_assigned.txt",
         dossier=dossier, assignee=assignee, actor=actor,
-        link=url_for("officer.show_dossier", dossier_id=dossier.id, _external=True),
+        link=external_url("officer.show_dossier", dossier_id=dossier.id),
     )
 
 
@@ -130,5 +131,5 @@ def notify_reopened(dossier: Dossier, motive: str) -> None:
         f"Irrecevabilité rouverte : dossier {dossier.reference}",
         "email/dossier_reopened.txt",
         dossier=dossier, motive=motive,
-        link=url_for("applicant.show_dossier", dossier_id=dossier.id, _external=True),
+        link=external_url("applicant.show_dossier", dossier_id=dossier.id),
     )

@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 
 from ..auth.notifications import notify_membership_decided
 from ..extensions import db
+from ..urls import external_url
 from ..forms.admin import CallForm, UserCreateForm
 from ..forms.auth import MembershipDecisionForm
 from ..mail import send_email
@@ -179,7 +180,7 @@ def new_user() -> str | Response:
             "Votre compte Parcours QPV",
             "email/account_created.txt",
             user=user,
-            link=url_for("auth.reset_password", token=accounts.make_reset_token(user), _external=True),
+            link=external_url("auth.reset_password", token=accounts.make_reset_token(user)),
         )
         flash(
             f"Compte créé pour {user.full_name}. Un lien pour choisir son mot de passe "

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import smtplib
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
 from ..mail import send_email
+from ..urls import external_url
 from ..models import Role, Structure, User
 
 
@@ -29,12 +30,12 @@ def notify_membership_requested(requester: User) -> None:
     structure = db.session.get(Structure, requester.structure_id)
     members = [u.email for u in structure.users if u.is_active]
     if members:
-        link = url_for("applicant.edit_structure", _external=True) + "#demandes-rattachement"
+        link = external_url("applicant.edit_structure", _anchor="demandes-rattachement")
     else:
         members = list(db.session.scalars(
             select(User.email).where(User.role == Role.admin, User.is_active.is_(True)).order_by(User.id)
         ))
-        link = url_for("admin.list_users", _external=True)
+        link = external_url("admin.list_users")
     _safely(
         members, f"Demande de rattachement à « {structure.name} »", "email/membership_requested.txt",
         requester=requester, structure=structure, link=link,
@@ -49,5 +50,5 @@ def notify_membership_decided(requester: User, *, approved: bool) -> None:
         f"Votre demande de rattachement à « {structure.name} » est {'acceptée' if approved else 'refusée'}",
         "email/membership_decided.txt",
         requester=requester, structure=structure, approved=approved,
-        link=url_for("auth.login", _external=True),
+        link=external_url("auth.login"),
     )

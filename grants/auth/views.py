@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db, limiter
+from ..urls import external_url
 from ..forms.auth import (
     ChangePasswordForm,
     ConfirmPasswordForm,
@@ -158,7 +159,7 @@ def forgot_password() -> str | Response:
                 "Réinitialisation de votre mot de passe",
                 "email/password_reset.txt",
                 user=user,
-                link=url_for("auth.reset_password", token=token, _external=True),
+                link=external_url("auth.reset_password", token=token),
                 minutes=current_app.config["PASSWORD_RESET_MAX_AGE"] // 60,
             )
         # Same answer whether the address exists or not (no account enumeration).

@@ -17,3 +17,33 @@ class BaseForm(FlaskForm):
 def choices(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:
     """``(value, label)`` pairs as WTForms ≥ 3.3 wants them."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def error_list(*forms: Any) -> list[tuple[str, str, str]]:
+    """Every error of ``forms``, one ``(field id, field label, message)`` per message, in the
+    order the fields are shown; nested forms (``FormField``, ``FieldList``) are walked, and an
+    error of the form itself (``form_errors``) has an empty id. The error summary prints it."""
+    found: list[tuple[str, str, str]] = []
+
+    def walk(form: Any) -> None:
+        for message in getattr(form, "form_errors", None) or []:
+            found.append(("", "", str(message)))
+        for field in form:
+            if field.type == "CSRFTokenField":
+                continue
+            if field.type in ("FormField",):
+                walk(field.form)
+            elif field.type == "FieldList":
+                for entry in field.entries:
+                    if entry.type == "FormField":
+                        walk(entry.form)
+                    else:
+                        found.extend((entry.id, field.label.text, str(m)) for m in entry.errors)
+            else:
+                errors = field.errors if isinstance(field.errors, list | tuple) else []
+                found.extend((field.id, field.label.text, str(m)) for m in errors)
+
+    for form in forms:
+        if form is not None:
+            walk(form)
+    return found

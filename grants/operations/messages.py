@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask import url_for
 from sqlalchemy import func, select
 
 from .. import storage as storage_module
@@ -12,6 +11,7 @@ from ..models import Dossier, Message, Role, User, utcnow
 from ..notifications import _safely
 from ..security import STAFF
 from ..uploads import check_upload
+from ..urls import external_url
 from .audit import log_action
 
 
@@ -123,5 +123,5 @@ def notify_message_posted(message: Message) -> None:
         "email/message_posted.txt",
         dossier=dossier,
         message=message,
-        link=url_for("dossiers.messages", dossier_id=dossier.id, _external=True) + f"#message-{message.id}",
+        link=external_url("dossiers.messages", dossier_id=dossier.id, _anchor=f"message-{message.id}"),
     )
