@@ -18,7 +18,8 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $@
 
-install: $(BIN)/.installed ## Create the virtual environment and install everything
+install: $(BIN)/.installed ## Create the virtual environment and install everything (missing Debian packages too)
+	@bash scripts/system-packages.sh
 
 db: install ## Create or upgrade the database schema (migrations)
 	$(GRANTS) db upgrade

@@ -1,4 +1,4 @@
-"""The criteria the system can judge on a submitted version (DESIGN.md §6)."""
+"""The criteria the system can judge on a submitted version (docs/admissibility.md)."""
 
 from __future__ import annotations
 

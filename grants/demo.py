@@ -101,7 +101,7 @@ DEMO_ACCOUNTS = [
 ]
 
 # Only the money and rates the reference call gives; the CEJ forfait is an example value
-# (the slide leaves it blank): DESIGN.md §5.
+# (the slide leaves it blank): docs/finance.md.
 REFERENCE_FINANCE = {
     "envelope": Decimal("4000000.00"),
     "fse_rate": Decimal("0.60"),
@@ -181,7 +181,7 @@ def load_demo_data() -> bool:
         "qpv_list_id": qpv_list.id,
     }
     if db.session.scalar(select(Call).where(Call.code == "AAP-QPV-2023")) is None:
-        # The reference call of DESIGN.md §1, with its real (past) calendar.
+        # The reference call of docs/user-guide.md, with its real (past) calendar.
         create_call(
             {
                 **common,

@@ -1,4 +1,4 @@
-"""Contexts and rendering of the dossier documents of DESIGN.md §7: the *fiche de synthèse*
+"""Contexts and rendering of the dossier documents of docs/documents.md: the *fiche de synthèse*
 of a dossier and the *lettre de notification* sent to the applicant.
 
 The ``*_context`` builders are pure: they take plain data (dicts, ``Decimal``, ``datetime``,

@@ -197,7 +197,7 @@ def _versions(dossier: Dossier) -> Iterator[Problem]:
 def _workflow(
     dossier: Dossier, review: AdmissibilityReview | None, instruction: Instruction | None, items: list[AgendaItem]
 ) -> Iterator[Problem]:
-    """Each state has the record of the step that led to it (DESIGN.md §3, grants.workflow)."""
+    """Each state has the record of the step that led to it (docs/lifecycle.md, grants.workflow)."""
     label = dossier_label(dossier)
     state = dossier.state
     open_requests = [r for r in dossier.complement_requests if r.is_open]

@@ -1,4 +1,4 @@
-"""PDF documents (DESIGN.md §7): WeasyPrint, A4, French, PDF/A-3u, never on the network.
+"""PDF documents (docs/documents.md): WeasyPrint, A4, French, PDF/A-3u, never on the network.
 
 ``render_pdf`` renders a Jinja template of ``templates/pdf/`` with a plain-data context
 into a PDF/A-3u document. Resources (the print stylesheet, the Marianne fonts, images)

@@ -42,7 +42,7 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
                 return login_manager.unauthorized()
             if current_user.role not in roles:
                 # Committee members see their sessions and nothing else: other pages do
-                # not exist for them (DESIGN.md §7).
+                # not exist for them (docs/documents.md).
                 abort(404 if current_user.role is Role.committee else 403)
             return view(*args, **kwargs)
 

@@ -1,4 +1,4 @@
-"""The dossier lifecycle of DESIGN.md §3: the only way a dossier's state changes.
+"""The dossier lifecycle of docs/lifecycle.md: the only way a dossier's state changes.
 
 Each transition names who may trigger it; its guard (deadline, completeness, motive…) is
 checked by the operation that performs it, and ``operations.dossiers.apply_transition``

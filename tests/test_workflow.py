@@ -1,4 +1,4 @@
-"""The transition table against DESIGN.md §3, written out here by hand: every (from, to, role)
+"""The transition table against docs/lifecycle.md, written out here by hand: every (from, to, role)
 combination is either allowed, as listed, or refused with a French message."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from grants.models import DossierState, Role
 from grants.workflow import TRANSITIONS, TransitionRefused, check_transition
 
 A, OFF, C, ADM = Role.applicant, Role.officer, Role.committee, Role.admin
-# DESIGN.md §3; "officer" rows are also the admin's (an admin does everything an officer does),
+# docs/lifecycle.md; "officer" rows are also the admin's (an admin does everything an officer does),
 # plus the audited reopening of an inadmissibility (§3, "Terminal").
 ALLOWED = {
     ("draft", "submitted"): {A},

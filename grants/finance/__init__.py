@@ -1,4 +1,4 @@
-"""Financing rules of the call (DESIGN.md §5) as pure functions over ``Decimal``.
+"""Financing rules of the call (docs/finance.md) as pure functions over ``Decimal``.
 
 No Flask, no SQLAlchemy: the web app, the PDFs and the simulator
 (``python -m grants.finance INPUT.json``) all call :func:`compute`.

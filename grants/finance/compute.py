@@ -1,4 +1,4 @@
-"""The financing computation of DESIGN.md §5: figures, findings and explanation lines.
+"""The financing computation of docs/finance.md: figures, findings and explanation lines.
 
 Per strand ``s`` (``N_s`` QPV young people, ``R`` = half-up to the cent, ``F`` = down to
 the cent)::
@@ -89,7 +89,7 @@ class Severity(StrEnum):
 
 
 class FindingCode(StrEnum):
-    """Stable finding codes (DESIGN.md §5); never rename one, add new ones instead."""
+    """Stable finding codes (docs/finance.md); never rename one, add new ones instead."""
 
     RENFORT_BELOW_SOCLE = "RENFORT_BELOW_SOCLE"
     REQUEST_ABOVE_MAX = "REQUEST_ABOVE_MAX"
@@ -597,7 +597,7 @@ def _socle_line(
     socle: Decimal,
     exact: Fraction,
 ) -> str:
-    # Kept exactly in DESIGN.md's wording; the legal reference is on the base line.
+    # Kept exactly in the call's wording; the legal reference is on the base line.
     return _line(
         f"Base socle {name}",
         f"{format_eur(rules.cej_forfait_per_youth)} × {format_rate(share)} × "

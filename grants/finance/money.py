@@ -1,6 +1,6 @@
 """Exact money arithmetic: input conversion, the two rounding rules and their guards.
 
-Every figure of DESIGN.md §5 is a ``Decimal`` with exactly two decimals.  Intermediate
+Every figure of docs/finance.md is a ``Decimal`` with exactly two decimals.  Intermediate
 products (``rate × amount``, ``cost × fte × months / 12``) are computed as exact
 fractions and rounded once, by :func:`round_half_up` (``R``) or :func:`round_down`
 (``F``); sums and differences of rounded figures are exact by construction and

@@ -49,7 +49,7 @@ _MAX_FLAT_RATE = Decimal("0.40")
 
 @dataclass(frozen=True)
 class FinanceRules:
-    """The financing parameters a call sets (DESIGN.md §5), checked when built.
+    """The financing parameters a call sets (docs/finance.md), checked when built.
 
     Values may be given as ``Decimal``, ``int`` or decimal strings; floats are refused.
     Rates keep the spelling they were given (``"0.60"`` stays ``0.60``) so that

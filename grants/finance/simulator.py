@@ -1,6 +1,6 @@
 """The financing simulator: a JSON input file in, the computed result as JSON out.
 
-Contract (DESIGN.md §5): the input is ``{"rules": {…}, "strands": {…}}``, the output
+Contract (docs/finance.md): the input is ``{"rules": {…}, "strands": {…}}``, the output
 ``{"strands", "totals", "findings", "explanations"}``.  Exit code 0 when the input is
 valid (even if the result carries error findings), 2 on bad input with one French line
 on stderr naming the field; never a traceback for bad input.

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .qpv import QpvList
 from .types import Base, Money, Rate, UTCDateTime, utcnow
 
-# The reference call's lists (DESIGN.md §4 and §6). Criteria marked auto are judged
+# The reference call's lists (docs/admissibility.md). Criteria marked auto are judged
 # by the system and confirmed by the officer; the others are answered by hand.
 DEFAULT_REQUIRED_ATTACHMENTS: list[dict[str, str]] = [
     {"code": "statuts", "label": "Statuts de la structure"},

@@ -1,4 +1,4 @@
-"""The committee's documents, from the database to stored PDFs (DESIGN.md §7).
+"""The committee's documents, from the database to stored PDFs (docs/documents.md).
 
 - The *fiche de synthèse* of a dossier is rendered when asked for and kept
   (:class:`~grants.models.FicheRender`) with the fingerprint of the data it shows: it is

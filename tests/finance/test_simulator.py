@@ -1,4 +1,4 @@
-"""The simulator CLI: golden output for DESIGN.md's example, and every bad-input class."""
+"""The simulator CLI: golden output for docs/finance.md's example, and every bad-input class."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from grants.finance.simulator import run
 
 REPO = Path(__file__).resolve().parents[2]
 
-# DESIGN.md §5, "Simulator contract", verbatim.
+# docs/finance.md, section 7 "The simulator", verbatim (checked below).
 DESIGN_INPUT_TEXT = """
 {"rules": {"fse_rate": "0.60", "cej_forfait_per_youth": "1600.00",
            "strand_share": {"reperage": "0.40", "sortie_emploi": "0.40"},
@@ -31,6 +31,10 @@ DESIGN_INPUT_TEXT = """
                                "requested": null}}}
 """
 DESIGN_INPUT = json.loads(DESIGN_INPUT_TEXT)
+
+
+def test_the_contract_example_is_the_documented_one():
+    assert DESIGN_INPUT_TEXT.strip() in (REPO / "docs" / "finance.md").read_text(encoding="utf-8")
 
 ARTICLE_53 = (
     "(base socle : montant par jeune fixé par l'appel à projets, coût unitaire au sens de "

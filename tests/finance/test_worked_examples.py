@@ -1,4 +1,4 @@
-"""Hand-computed worked examples of DESIGN.md §5, one row per dossier.
+"""Hand-computed worked examples of docs/finance.md, one row per dossier.
 
 Every expected figure below was computed by hand (the comment of each row shows the
 arithmetic), never by calling the code. Figure order in the tuples:

@@ -1,6 +1,6 @@
 """Object-level access to dossiers: every dossier route × every kind of user.
 
-Kinds of route (DESIGN.md §8):
+Kinds of route (docs/lifecycle.md):
 - applicant pages: only the owner's structure; staff get 403 from the role check, another
   applicant and a committee member 404 (the id must not reveal that the dossier exists);
 - files and messages shared by the structure and DREETS staff: the structure only while
