@@ -216,12 +216,14 @@ grants_cli.add_command(finance_cli)
 
 
 @finance_cli.command("simulate")
+@click.option("--bilan", is_flag=True,
+              help="Le FSE+ dû sur les réalisations d'un bilan, plafonné par le montant attribué (« granted », « paid »).")
 @click.argument("input_file")
-def finance_simulate(input_file: str) -> None:
+def finance_simulate(input_file: str, bilan: bool) -> None:
     """Calcule le plan de financement d'un fichier JSON (« - » : entrée standard)."""
     from .finance.simulator import run
 
-    sys.exit(run(input_file, sys.stdin, sys.stdout, sys.stderr))
+    sys.exit(run(input_file, sys.stdin, sys.stdout, sys.stderr, bilan=bilan))
 
 
 

@@ -20,7 +20,8 @@ from .compute import (
 )
 from .formatting import format_eur, format_rate
 from .money import FinanceInputError, to_amount, to_decimal
-from .parsing import parse_input
+from .parsing import parse_bilan_input, parse_input
+from .realised import REALISED_FIGURES, RealisedResult, RealisedStrand, compute_realised
 from .rules import DEFAULT_ENVELOPE, LEGAL_REFERENCES, STRAND_LABELS, STRANDS, FinanceRules
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "LEGAL_REFERENCES",
     "STRANDS",
     "STRAND_LABELS",
+    "REALISED_FIGURES",
     "FinanceInputError",
     "FinanceRules",
     "Finding",
@@ -39,11 +41,15 @@ __all__ = [
     "PostCategory",
     "Severity",
     "StrandFigures",
+    "RealisedResult",
+    "RealisedStrand",
     "StrandInput",
     "check_envelope",
     "compute",
+    "compute_realised",
     "format_eur",
     "format_rate",
+    "parse_bilan_input",
     "parse_input",
     "to_amount",
     "to_decimal",

@@ -8,8 +8,9 @@ import sys
 from .simulator import EXIT_BAD_INPUT, EXIT_OK, run
 
 USAGE = (
-    "usage : python -m grants.finance ENTRÉE.json\n"
-    "  calcule le plan de financement FSE+ d'un dossier (« - » lit l'entrée standard)"
+    "usage : python -m grants.finance [--bilan] ENTRÉE.json\n"
+    "  calcule le plan de financement FSE+ d'un dossier (« - » lit l'entrée standard) ;\n"
+    "  --bilan : le FSE+ dû sur les réalisations d'un bilan, plafonné par le montant attribué"
 )
 
 
@@ -23,10 +24,13 @@ def main(argv: list[str] | None = None) -> int:
     if args in (["-h"], ["--help"]):
         print(USAGE, file=sys.stdout)
         return EXIT_OK
+    bilan = bool(args) and args[0] == "--bilan"
+    if bilan:
+        args = args[1:]
     if len(args) != 1:
         print(USAGE, file=sys.stderr)
         return EXIT_BAD_INPUT
-    return run(args[0], sys.stdin, sys.stdout, sys.stderr)
+    return run(args[0], sys.stdin, sys.stdout, sys.stderr, bilan=bilan)
 
 
 if __name__ == "__main__":

@@ -96,6 +96,9 @@ class FindingCode(StrEnum):
     OVER_FINANCED = "OVER_FINANCED"
     INVESTMENT_NOT_ELIGIBLE = "INVESTMENT_NOT_ELIGIBLE"
     ENVELOPE_EXCEEDED = "ENVELOPE_EXCEEDED"
+    # On realised inputs (grants.finance.realised): a bilan or a contrôle de service fait.
+    DUE_BELOW_GRANTED = "DUE_BELOW_GRANTED"
+    REVERSEMENT = "REVERSEMENT"
 
 
 class PostCategory(StrEnum):

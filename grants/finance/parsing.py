@@ -20,6 +20,7 @@ from .rules import STRANDS, FinanceRules
 __all__ = [
     "ROOT",
     "load_json",
+    "parse_bilan_input",
     "parse_input",
     "parse_post",
     "parse_rules",
@@ -199,3 +200,19 @@ def parse_input(data: object) -> tuple[FinanceRules, dict[str, StrandInput]]:
     rules = parse_rules(document["rules"], "rules")
     strands = parse_strands(document["strands"], "strands")
     return rules, strands
+
+
+def parse_bilan_input(data: object) -> tuple[FinanceRules, dict[str, StrandInput], dict[str, object], object]:
+    """Read a ``--bilan`` input: the request's ``rules`` and ``strands`` (with the realised
+    figures; a ``requested`` is accepted and ignored), ``granted`` (an amount per strand, a
+    strand left out is granted 0.00) and ``paid`` (the total already paid)."""
+    document = _object(data, "", ("rules", "strands", "granted", "paid"))
+    rules = parse_rules(document["rules"], "rules")
+    strands = parse_strands(document["strands"], "strands")
+    granted = document["granted"]
+    if not isinstance(granted, dict):
+        raise FinanceInputError("granted", f"objet attendu, reçu {describe(granted)}")
+    for key in granted:
+        if key not in STRANDS:
+            raise FinanceInputError(f"granted.{key}", f"volet inconnu (volets attendus : {', '.join(STRANDS)})")
+    return rules, strands, granted, document["paid"]

@@ -1,7 +1,9 @@
 """The financing simulator: a JSON input file in, the computed result as JSON out.
 
 Contract (docs/finance.md): the input is ``{"rules": {…}, "strands": {…}}``, the output
-``{"strands", "totals", "findings", "explanations"}``.  Exit code 0 when the input is
+``{"strands", "totals", "findings", "explanations"}``. With ``bilan=True`` (``--bilan``), the
+input also carries ``granted`` and ``paid`` and the strands hold the realised figures; the
+output's strands give what is ``due`` and its totals what was ``paid`` and what is ``payable``.  Exit code 0 when the input is
 valid (even if the result carries error findings), 2 on bad input with one French line
 on stderr naming the field; never a traceback for bad input.
 """
@@ -13,7 +15,8 @@ from typing import TextIO
 
 from .compute import compute
 from .money import FinanceInputError
-from .parsing import load_json, parse_input
+from .parsing import load_json, parse_bilan_input, parse_input
+from .realised import compute_realised
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_OK", "STDIN", "run", "simulate"]
 
@@ -24,8 +27,11 @@ EXIT_BAD_INPUT = 2
 STDIN = "-"
 
 
-def simulate(data: object) -> dict[str, object]:
+def simulate(data: object, *, bilan: bool = False) -> dict[str, object]:
     """Compute the contract's output object from an already-parsed input document."""
+    if bilan:
+        rules, strands, granted, paid = parse_bilan_input(data)
+        return compute_realised(rules, strands, granted, paid).to_dict()
     rules, strands = parse_input(data)
     return compute(rules, strands).to_dict()
 
@@ -53,11 +59,11 @@ def _read(path: str, stdin: TextIO) -> tuple[str, str]:
         raise FinanceInputError(path, f"lecture impossible ({error.strerror})") from None
 
 
-def run(path: str, stdin: TextIO, stdout: TextIO, stderr: TextIO) -> int:
+def run(path: str, stdin: TextIO, stdout: TextIO, stderr: TextIO, *, bilan: bool = False) -> int:
     """Read ``path`` (``-`` for ``stdin``), print the result on ``stdout``; return the exit code."""
     try:
         text, source = _read(path, stdin)
-        output = simulate(load_json(text, source))
+        output = simulate(load_json(text, source), bilan=bilan)
     except FinanceInputError as error:
         print(error, file=stderr)
         return EXIT_BAD_INPUT

@@ -44,3 +44,15 @@ def test_simulator_through_the_console_script(tmp_path):
     result = grants("finance", "simulate", "-", tmp_path=tmp_path, stdin=plan)
     assert result.returncode == 0, result.stderr
     assert '"socle": "6400.00"' in result.stdout
+
+
+def test_bilan_simulator_through_the_console_script(tmp_path):
+    import json
+
+    from tests.finance.bilan_example import BILAN
+
+    result = grants("finance", "simulate", "--bilan", "-", tmp_path=tmp_path, stdin=json.dumps(BILAN))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["totals"]["payable"] == "116140.00"
+    bad = grants("finance", "simulate", "--bilan", "-", tmp_path=tmp_path, stdin='{"rules": {}}')
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1

@@ -34,6 +34,13 @@ def test_worked_example_output_matches_the_simulator() -> None:
     assert simulate(document) == documented
 
 
+def test_bilan_example_output_matches_the_simulator() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    document = json.loads(block_after("bilan-example:input", text))
+    documented = json.loads(block_after("bilan-example:output", text))
+    assert simulate(document, bilan=True) == documented
+
+
 def test_worked_example_figures_table_matches_the_simulator() -> None:
     text = DOC.read_text(encoding="utf-8")
     output = simulate(json.loads(block_after("worked-example:input", text)))
