@@ -118,7 +118,7 @@ def export_query(call: Call, filters: QueueFilters, user: User) -> Select[Any]:
         .outerjoin(AdmissibilityReview, AdmissibilityReview.dossier_id == Dossier.id)
     )
     return ordered(query, filters).with_only_columns(
-        Dossier.reference, Dossier.title, Structure.name.label("structure_name"), Structure.siret,
+        Dossier.reference, Dossier.submitted_title.label("title"), Structure.name.label("structure_name"), Structure.siret,
         Structure.departement, Structure.kind, Dossier.state, Dossier.submitted_at,
         Dossier.submitted_version.label("version_number"), Dossier.submitted_figures,
         AdmissibilityReview.decided_at.label("admissibility_decided_at"), Instruction.instructed_at,
