@@ -228,7 +228,7 @@ class UserEditForm(BaseForm):
         validators=[DataRequired(REQUIRED), Email("Adresse électronique invalide."), Length(max=254)],
     )
     role = SelectField(
-        "Rôle", validators=[Optional()],
+        "Rôle", validators=[InputRequired(REQUIRED)],
         description="Un changement de rôle vaut dès la page suivante de la personne.",
     )
 
