@@ -55,8 +55,10 @@ class AttachmentTypeRow(SubForm):
 
     def validate(self, extra_validators: Any = None) -> bool:
         ok = super().validate(extra_validators)
-        if not self.kept:
-            return True  # a removed or spare row is not checked
+        if not self.kept:  # a removed or spare row is not checked, whatever it holds
+            for field in self:
+                field.errors = []
+            return True
         for field, message in ((self.code, "Indiquez un code."), (self.label, "Indiquez le libellé.")):
             if not (field.data or "").strip() and not field.errors:
                 field.errors = [*field.errors, message]

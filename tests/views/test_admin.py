@@ -210,6 +210,16 @@ def test_rows_are_added_and_removed_without_javascript(client, login_admin, user
     assert "required_attachments" in entry.details
 
 
+def test_a_removed_row_is_not_checked(client, login_admin, users, db, make_call):
+    call = make_call()
+    login_admin()
+    data = call_form(code=call.code, version=str(call.version)) | {
+        "required_attachments-1-code": "Code Faux !", "required_attachments-1-remove": "y"}
+    response = client.post(f"/admin/appels/{call.id}", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    assert db.session.get(Call, call.id).required_attachments == [{"code": "statuts", "label": "Statuts"}]
+
+
 def test_a_row_error_is_next_to_its_cell_and_keeps_every_row(client, login_admin, users, db):
     login_admin()
     data = call_form() | {"required_attachments-2-code": "statuts", "required_attachments-2-label": "Encore"}
