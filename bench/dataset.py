@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
-from grants.dossier_sections import requested_total, submitted_figures
+from grants.dossier_sections import requested_total, submitted_figures, submitted_summary, submitted_title
 from grants.admissibility import evaluate
 from grants.dossier_sections import strand_inputs
 from grants.finance import FinanceRules, compute
@@ -519,9 +519,10 @@ class Generator:
             "version": 1 if state is S.draft and complete else rng.randint(8, 20),
         }
         # Every row of a multi-row INSERT has the same keys.
-        row.update(self._submitted_columns(variant.finance if has_finance else None, 1) if submitted_at is not None
+        row.update(self._submitted_columns(variant.finance if has_finance else None, 1, content)
+                   if submitted_at is not None
                    else {"submitted_version": None, "submitted_figures": None, "submitted_fse_requested": None,
-                         "submitted_fse_max": None})
+                         "submitted_fse_max": None, "submitted_title": None, "submitted_summary": None})
         rows["dossiers"].append(row)
         self.by_state[(call["code"], state)].append(dossier_id)
         audit = [("dossier.create", created_at, author, None, "draft", {"call": call["code"]})]
@@ -579,13 +580,16 @@ class Generator:
         rows["attachments"] += made
         return made
 
-    def _submitted_columns(self, finance: dict[str, Any] | None, number: int) -> dict[str, Any]:
+    def _submitted_columns(self, finance: dict[str, Any] | None, number: int,
+                           content: dict[str, Any]) -> dict[str, Any]:
         """What freezing version ``number`` copies onto the dossier row (operations.dossiers)."""
         figures = submitted_figures(finance)
+        snapshot = {"content": content, "finance": finance}
         return {
             "submitted_version": number, "submitted_figures": figures,
             "submitted_fse_requested": requested_total(figures),
             "submitted_fse_max": Decimal(figures["result"]["totals"]["fse_max"]) if figures else None,
+            "submitted_title": submitted_title(snapshot), "submitted_summary": submitted_summary(snapshot),
         }
 
     def _version(self, rows: dict[str, list[dict[str, Any]]], dossier: dict[str, Any], call: dict[str, Any],
@@ -646,7 +650,7 @@ class Generator:
             audit.append(("dossier.complements_requested", at, officer, "submitted", "complements_requested", {}))
             if answered:
                 self._version(rows, dossier, call, structure, author, 2, "complements", answered_at, attachments)
-                dossier.update(self._submitted_columns(dossier["finance"], 2))
+                dossier.update(self._submitted_columns(dossier["finance"], 2, dossier["content"]))
                 audit.append(("dossier.submitted", answered_at, author, "complements_requested", "submitted",
                               {"version": 2}))
                 at = answered_at

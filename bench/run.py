@@ -175,6 +175,8 @@ def pages(ctx: Context) -> dict[str, tuple[int, str]]:
                                            "&order=desc&page=3"),
         "officer_dossier": (gen.officers[0], f"/instruction/dossiers/{gen.showcase_id}"),
         "applicant_home": (applicant, "/"),
+        # The officer's to-do lists (grants/main/worklist.py): one statement each, capped rows.
+        "officer_home": (gen.officers[0], "/"),
     }
 
 

@@ -9,6 +9,8 @@ from typing import Any
 from .dossier_sections import stored_result
 
 PASS, FAIL = "pass", "fail"
+#: The criteria :func:`evaluate` judges: only these can be marked automatic on a call.
+AUTOMATIC_CRITERIA = ("deadline", "attachments", "single_applicant", "territory", "public", "expenses", "financing")
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,9 @@ def from_environment() -> dict:
         "SESSION_IDLE_MINUTES": int(os.environ.get("GRANTS_SESSION_IDLE_MINUTES", "30")),
         "SESSION_MAX_HOURS": int(os.environ.get("GRANTS_SESSION_MAX_HOURS", "12")),
         "PASSWORD_CONFIRM_MINUTES": int(os.environ.get("GRANTS_PASSWORD_CONFIRM_MINUTES", "10")),
+        # The officer's home lists the dossiers waiting for their admissibility decision for
+        # more than this many days (since their submission, or the complements they sent).
+        "ADMISSIBILITY_ALERT_DAYS": int(os.environ.get("GRANTS_ADMISSIBILITY_ALERT_DAYS", "15")),
         "MAX_CONTENT_LENGTH": int(os.environ.get("GRANTS_MAX_UPLOAD_MB", "10")) * 1024 * 1024 + 64 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
         # A header the reverse proxy sets to when it received the request (see _note_arrival).

@@ -181,3 +181,28 @@ def submitted_figures(finance: dict[str, Any] | None) -> dict[str, Any] | None:
         "input": {"strands": {s: {"requested": (inputs.get(s) or {}).get("requested")} for s in STRANDS}},
         "result": {"strands": {s: dict(result["strands"][s]) for s in STRANDS}, "totals": dict(result["totals"])},
     }
+
+
+def submitted_title(snapshot: dict[str, Any] | None) -> str:
+    """The project title of a frozen version."""
+    return str((((snapshot or {}).get("content") or {}).get("project") or {}).get("title") or "")[:300]
+
+
+def submitted_summary(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What the exports show of a frozen version besides its figures (a few hundred bytes):
+    its QPV codes, its young people per strand (of whom living in a QPV) and the other
+    co-financing its plan counted per strand (exact decimal strings)."""
+    if not snapshot:
+        return None
+    content = snapshot.get("content") or {}
+    public = content.get("public") or {}
+    inputs = (((snapshot.get("finance") or {}).get("input") or {}).get("strands")) or {}
+    return {
+        "qpv_codes": list((content.get("territories") or {}).get("qpv_codes") or []),
+        "public": {
+            s: {"nb_jeunes": (public.get(s) or {}).get("nb_jeunes"),
+                "nb_jeunes_qpv": (public.get(s) or {}).get("nb_jeunes_qpv")}
+            for s in STRANDS
+        },
+        "other_cofinancing": {s: (inputs.get(s) or {}).get("other_cofinancing") for s in STRANDS},
+    }

@@ -4,10 +4,11 @@ Both read the dossiers in batches (``yield_per``) and never hold the whole list:
 is written as it is read, the XLSX goes through a write-only workbook into a temp file.
 
 The requested figures are those of the latest *submitted* version (copied onto the dossier
-row when the version is frozen: ``Dossier.submitted_figures``, about 1 KB), never the working
-copy an applicant may be editing while answering complements; the retained figures are the
-instruction's stored computation, of which only its ``result`` part is read (a JSON path
-expression on both engines). The XLSX is written by XlsxWriter in constant-memory mode (rows
+row when the version is frozen: ``Dossier.submitted_figures``, about 1 KB, and its title, QPV,
+young people and other co-financing: ``Dossier.submitted_title``, ``Dossier.submitted_summary``),
+never the working copy an applicant may be editing while answering complements; the retained
+figures are the instruction's stored computation, of which only its ``result`` part and the
+inputs of its strands are read (JSON path expressions on both engines). The XLSX is written by XlsxWriter in constant-memory mode (rows
 go to disk as they come), twice as fast as openpyxl's write-only mode for the same sheet.
 """
 
@@ -56,9 +57,16 @@ class Column:
     width: int = 14
 
 
+SCOPES = [*(STRAND_LABELS[strand] for strand in STRANDS), "Total"]
+
+
 def _figure_columns(plan: str, labels: dict[str, str]) -> list[Column]:
-    scopes = [*(STRAND_LABELS[strand] for strand in STRANDS), "Total"]
-    return [Column(f"{plan} — {scope} — {label}", MONEY, 16) for scope in scopes for label in labels.values()]
+    return [Column(f"{plan} — {scope} — {label}", MONEY, 16) for scope in SCOPES for label in labels.values()]
+
+
+def _scope_columns(label: str, kind: str) -> list[Column]:
+    """``label`` per strand, then in total."""
+    return [Column(f"{label} — {scope}", kind, 14) for scope in SCOPES]
 
 
 COLUMNS: list[Column] = [
@@ -71,11 +79,16 @@ COLUMNS: list[Column] = [
     Column("État", TEXT, 20),
     Column("Date de dépôt", DATETIME, 17),
     Column("Version déposée n°", NUMBER, 10),
+    Column("QPV concernés (codes)", TEXT, 24),
+    *_scope_columns("Jeunes accompagnés", NUMBER),
+    *_scope_columns("dont résidant en QPV", NUMBER),
     Column("Date de la décision de recevabilité", DATETIME, 17),
     Column("Date de clôture de l'instruction", DATETIME, 17),
     *_figure_columns("Plan demandé", REQUESTED_FIGURES),
+    *_scope_columns("Plan demandé — Autres cofinancements", MONEY),
     Column("FSE+ demandé", MONEY),
     *_figure_columns("Plan retenu", RETAINED_FIGURES),
+    *_scope_columns("Plan retenu — Autres cofinancements", MONEY),
     Column("FSE+ retenu à l'instruction", MONEY),
     Column("Avis d'instruction", TEXT, 14),
     Column("Gestionnaire attribué", TEXT, 24),
@@ -83,12 +96,29 @@ COLUMNS: list[Column] = [
 
 _NO_REQUESTED = [None] * (len(REQUESTED_FIGURES) * (len(STRANDS) + 1))
 _NO_RETAINED = [None] * (len(RETAINED_FIGURES) * (len(STRANDS) + 1))
+_NO_SCOPE = [None] * (len(STRANDS) + 1)
 
 
 def _figures(result: dict[str, Any], keys: dict[str, str]) -> list[str | None]:
     """The figures ``keys`` of a stored result, per strand then in total, as its exact strings."""
     strands, totals = result["strands"], result["totals"]
     return [*(strands[strand].get(key) for strand in STRANDS for key in keys), *(totals.get(key) for key in keys)]
+
+
+def _per_scope(values: list[Any], total: Callable[[list[Any]], Any]) -> list[Any]:
+    """``values`` per strand, then their total (none when no strand has one)."""
+    present = [v for v in values if v not in (None, "")]
+    return [*values, total(present) if present else None]
+
+
+def _young_people(summary: dict[str, Any] | None, key: str) -> list[Any]:
+    if not summary:
+        return _NO_SCOPE
+    return _per_scope([(summary["public"].get(s) or {}).get(key) for s in STRANDS], sum)
+
+
+def _cofinancing(amounts: list[str | None]) -> list[Any]:
+    return _per_scope(amounts, lambda present: sum((Decimal(v) for v in present), Decimal("0.00")))
 
 
 def row_values(row: Row[Any]) -> list[Any]:
@@ -99,13 +129,20 @@ def row_values(row: Row[Any]) -> list[Any]:
     requested = row.submitted_figures
     submitted = (requested or {}).get("result")
     retained = row.retained_result
+    summary = row.submitted_summary
+    retained_inputs = row.retained_inputs or {}
     return [
         row.reference, row.title, row.structure_name, row.siret, row.departement,
         STRUCTURE_KIND_TITLES[row.kind], row.state.title, row.submitted_at, row.version_number,
+        ", ".join(summary["qpv_codes"]) if summary else None,
+        *_young_people(summary, "nb_jeunes"), *_young_people(summary, "nb_jeunes_qpv"),
         row.admissibility_decided_at, row.instructed_at,
         *(_figures(submitted, REQUESTED_FIGURES) if submitted else _NO_REQUESTED),
+        *(_cofinancing([summary["other_cofinancing"].get(s) for s in STRANDS]) if summary else _NO_SCOPE),
         requested_total(requested),
         *(_figures(retained, RETAINED_FIGURES) if retained else _NO_RETAINED),
+        *(_cofinancing([(retained_inputs.get(s) or {}).get("other_cofinancing") for s in STRANDS])
+          if retained_inputs else _NO_SCOPE),
         row.fse_retained_total, row.opinion.title if row.opinion else None, row.assignee_name,
     ]
 
@@ -118,11 +155,12 @@ def export_query(call: Call, filters: QueueFilters, user: User) -> Select[Any]:
         .outerjoin(AdmissibilityReview, AdmissibilityReview.dossier_id == Dossier.id)
     )
     return ordered(query, filters).with_only_columns(
-        Dossier.reference, Dossier.title, Structure.name.label("structure_name"), Structure.siret,
+        Dossier.reference, Dossier.submitted_title.label("title"), Structure.name.label("structure_name"), Structure.siret,
         Structure.departement, Structure.kind, Dossier.state, Dossier.submitted_at,
-        Dossier.submitted_version.label("version_number"), Dossier.submitted_figures,
+        Dossier.submitted_version.label("version_number"), Dossier.submitted_figures, Dossier.submitted_summary,
         AdmissibilityReview.decided_at.label("admissibility_decided_at"), Instruction.instructed_at,
         Instruction.finance["result"].label("retained_result"),
+        Instruction.finance["input"]["strands"].label("retained_inputs"),
         Instruction.fse_retained_total, Instruction.opinion, Assignee.full_name.label("assignee_name"),
     )
 

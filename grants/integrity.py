@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from .dossier_sections import requested_total, submitted_figures
+from .dossier_sections import requested_total, submitted_figures, submitted_summary, submitted_title
 from .finance import format_eur
 from .formatting import PARIS
 from .models import (
@@ -168,6 +168,12 @@ def _versions(dossier: Dossier) -> Iterator[Problem]:
                       "les montants déposés recopiés sur le dossier (file d'attente, exports) ne sont pas ceux de "
                       f"sa dernière version ({expected[0] or 'aucune'}) : FSE+ demandé "
                       f"{found[2]} au lieu de {expected[2]}, maximum {found[3]} au lieu de {expected[3]}.")
+    snapshot = latest.snapshot if latest is not None else None
+    if (dossier.submitted_title, dossier.submitted_summary) != (
+            (submitted_title(snapshot), submitted_summary(snapshot)) if snapshot is not None else (None, None)):
+        yield Problem("dossier.submitted_content", label,
+                      "l'intitulé et le résumé déposés recopiés sur le dossier (page du gestionnaire, file d'attente, "
+                      f"exports) ne sont pas ceux de sa dernière version ({latest.number if latest else 'aucune'}).")
     attachments = {a.id: a for a in dossier.attachments}
     for version in dossier.versions:
         where = f"version {version.number} du {label}"

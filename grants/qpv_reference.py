@@ -52,6 +52,13 @@ def _decode(raw: bytes) -> str:
 
 def parse_qpv_csv(raw: bytes, departements: tuple[str, ...] | None = None) -> list[ParsedQpv]:
     """Parse either format, detected from the header; keep only ``departements`` if given."""
+    try:
+        return _parse_qpv_csv(raw, departements)
+    except csv.Error as exc:  # a NUL byte, an unterminated quote: not a CSV file
+        raise QpvFileError(f"Le fichier n'est pas un CSV lisible ({exc}).") from exc
+
+
+def _parse_qpv_csv(raw: bytes, departements: tuple[str, ...] | None) -> list[ParsedQpv]:
     text = _decode(raw)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","

@@ -1,10 +1,19 @@
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from typing import Any
 
-from wtforms import EmailField, Field, SelectField, StringField, TextAreaField
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FieldList,
+    FormField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import (
     DataRequired,
     Email,
@@ -14,64 +23,104 @@ from wtforms.validators import (
     Regexp,
     ValidationError,
 )
-from wtforms.widgets import TextArea
 
+from ..admissibility import AUTOMATIC_CRITERIA
+from ..geography import DEPARTEMENTS
 from ..models import ROLE_TITLES, Role
+from ..qpv_reference import HDF_DEPARTEMENTS
 from .base import BaseForm, choices
-from .fields import FrenchDecimalField, ParisDateTimeField
+from .dossier import MultiCheckboxField, SubForm
+from .fields import FrenchDecimalField, FrenchPercentField, ParisDateTimeField
 
 REQUIRED = "Ce champ est obligatoire."
-_CODE = re.compile(r"^[a-z0-9_]{2,40}$")
+CODE_MESSAGE = "Minuscules sans accent, chiffres et « _ » uniquement (2 à 40 caractères)."
+#: Empty rows shown after the filled ones of a list: adding rows needs no JavaScript.
+SPARE_ROWS = 2
 
 
-class CodedListField(Field):
-    """One item per line, ``code | libellé`` (criteria may add ``| auto``)."""
+class AttachmentTypeRow(SubForm):
+    """One required attachment type of a call: a row of the table."""
 
-    widget = TextArea()
+    code = StringField("Code", validators=[Optional(), Regexp(r"^[a-z0-9_]{2,40}$", message=CODE_MESSAGE)])
+    label = StringField("Libellé", validators=[Optional(), Length(max=300)])
+    remove = BooleanField("Supprimer")
 
-    def __init__(self, *args: Any, allow_auto: bool = False, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.allow_auto = allow_auto
+    @property
+    def is_blank(self) -> bool:
+        return not (self.code.data or "").strip() and not (self.label.data or "").strip()
 
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        lines = []
-        for item in self.data or []:
-            parts = [item["code"], item["label"]]
-            if self.allow_auto and item.get("auto"):
-                parts.append("auto")
-            lines.append(" | ".join(parts))
-        return "\n".join(lines)
+    @property
+    def kept(self) -> bool:
+        return not self.remove.data and not self.is_blank
 
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if not valuelist:
-            return
-        items: list[dict[str, Any]] = []
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        if not self.kept:  # a removed or spare row is not checked, whatever it holds
+            for field in self:
+                field.errors = []
+            return True
+        for field, message in ((self.code, "Indiquez un code."), (self.label, "Indiquez le libellé.")):
+            if not (field.data or "").strip() and not field.errors:
+                field.errors = [*field.errors, message]
+                ok = False
+        return ok
+
+    def item(self) -> dict[str, Any]:
+        return {"code": self.code.data.strip(), "label": self.label.data.strip()}
+
+
+class CriterionRow(AttachmentTypeRow):
+    """One admissibility criterion of a call; ``auto`` when the system judges it."""
+
+    auto = BooleanField("Jugé par le système")
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.kept and self.auto.data and (self.code.data or "").strip() not in AUTOMATIC_CRITERIA:
+            self.auto.errors = [*self.auto.errors, "Le système ne juge que les critères de code "
+                                + ", ".join(AUTOMATIC_CRITERIA) + " : décochez cette case."]
+            ok = False
+        return ok
+
+    def item(self) -> dict[str, Any]:
+        return {**super().item(), "auto": bool(self.auto.data)}
+
+
+class RowsField(FieldList):
+    """A list edited as the rows of a table: filled rows, then ``SPARE_ROWS`` empty ones to add
+    more; a row whose « Supprimer » is ticked, or left empty, is dropped on saving."""
+
+    def __init__(self, row_form: type[AttachmentTypeRow], label: str, **kwargs: Any) -> None:
+        super().__init__(FormField(row_form), label, **kwargs)
+
+    def with_spare_rows(self) -> RowsField:
+        trailing = 0
+        for entry in reversed(self.entries):
+            if not entry.form.is_blank:
+                break
+            trailing += 1
+        for _ in range(SPARE_ROWS - trailing):
+            self.append_entry()
+        return self
+
+    def items(self) -> list[dict[str, Any]]:
+        return [entry.form.item() for entry in self.entries if entry.form.kept]
+
+    def validate(self, form: Any, extra_validators: Any = ()) -> bool:
+        ok = super().validate(form, extra_validators)
         seen: set[str] = set()
-        for number, line in enumerate(valuelist[0].splitlines(), start=1):
-            if not line.strip():
+        duplicated = False
+        for entry in self.entries:
+            if not entry.form.kept:
                 continue
-            parts = [p.strip() for p in line.split("|")]
-            if len(parts) < 2 or not parts[1]:
-                raise ValueError(f"Ligne {number} : format attendu « code | libellé ».")
-            code, label = parts[0], parts[1]
-            if not _CODE.match(code):
-                raise ValueError(
-                    f"Ligne {number} : le code « {code} » ne doit contenir que des minuscules "
-                    "sans accent, des chiffres et « _ » (2 à 40 caractères)."
-                )
+            code = (entry.form.code.data or "").strip()
             if code in seen:
-                raise ValueError(f"Ligne {number} : le code « {code} » est en double.")
+                entry.form.code.errors = [*entry.form.code.errors, f"Le code « {code} » figure déjà plus haut."]
+                duplicated = True
             seen.add(code)
-            item: dict[str, Any] = {"code": code, "label": label[:300]}
-            if self.allow_auto:
-                extra = parts[2].lower() if len(parts) > 2 else ""
-                if extra not in ("", "auto", "manuel"):
-                    raise ValueError(f"Ligne {number} : troisième colonne « auto » ou « manuel ».")
-                item["auto"] = extra == "auto"
-            items.append(item)
-        self.data = items
+        if duplicated:
+            self.errors = [entry.errors for entry in self.entries]
+        return ok and not duplicated
 
 
 class CallForm(BaseForm):
@@ -99,38 +148,32 @@ class CallForm(BaseForm):
         "Enveloppe FSE+ (€)", validators=[InputRequired(REQUIRED)], minimum=Decimal(0),
         maximum=Decimal("99999999999999.99"),
     )
-    fse_rate = FrenchDecimalField(
-        "Taux d'intervention FSE+", places=4, validators=[InputRequired(REQUIRED)],
-        minimum=Decimal("0.0001"), maximum=Decimal(1),
-        description="Entre 0 et 1 (0,60 pour 60 %). Référence : l'appel à projets.",
+    fse_rate = FrenchPercentField(
+        "Taux d'intervention FSE+ (%)", validators=[InputRequired(REQUIRED)],
+        minimum=Decimal("0.01"), maximum=Decimal(1),
+        description="En pourcentage, par exemple 60 pour 60 %. Référence : l'appel à projets.",
     )
     cej_forfait_per_youth = FrenchDecimalField(
         "Forfait CEJ par jeune (€)", validators=[InputRequired(REQUIRED)], minimum=Decimal(0),
         maximum=Decimal("9999999.99"),
         description="Base socle État : montant par jeune × nombre de jeunes.",
     )
-    share_reperage = FrenchDecimalField(
-        "Part du forfait — volet repérage", places=4, validators=[InputRequired(REQUIRED)],
-        minimum=Decimal(0), maximum=Decimal(1), description="Entre 0 et 1 (0,40 pour 40 %).",
+    share_reperage = FrenchPercentField(
+        "Part du forfait — volet repérage (%)", validators=[InputRequired(REQUIRED)],
+        minimum=Decimal(0), maximum=Decimal(1), description="En pourcentage, par exemple 40 pour 40 %.",
     )
-    share_sortie_emploi = FrenchDecimalField(
-        "Part du forfait — volet sortie vers l'emploi", places=4,
+    share_sortie_emploi = FrenchPercentField(
+        "Part du forfait — volet sortie vers l'emploi (%)",
         validators=[InputRequired(REQUIRED)], minimum=Decimal(0), maximum=Decimal(1),
-        description="Entre 0 et 1 (0,40 pour 40 %).",
+        description="En pourcentage, par exemple 40 pour 40 %.",
     )
-    flat_rate_other_costs = FrenchDecimalField(
-        "Taux forfaitaire des coûts restants", places=4, validators=[InputRequired(REQUIRED)],
+    flat_rate_other_costs = FrenchPercentField(
+        "Taux forfaitaire des coûts restants (%)", validators=[InputRequired(REQUIRED)],
         minimum=Decimal(0), maximum=Decimal("0.40"),
-        description="Au plus 0,40 (art. 56 du règlement (UE) 2021/1060).",
+        description="Au plus 40 % (art. 56 du règlement (UE) 2021/1060).",
     )
-    required_attachments = CodedListField(
-        "Pièces obligatoires", description="Une pièce par ligne : « code | libellé »."
-    )
-    admissibility_criteria = CodedListField(
-        "Critères de recevabilité",
-        allow_auto=True,
-        description="Un critère par ligne : « code | libellé | auto » ou « … | manuel ».",
-    )
+    required_attachments = RowsField(AttachmentTypeRow, "Pièces obligatoires")
+    admissibility_criteria = RowsField(CriterionRow, "Critères de recevabilité")
     qpv_list_id = SelectField("Liste de référence des QPV", coerce=int)
 
     def __init__(self, *args: Any, qpv_lists: list[tuple[int, str]], **kwargs: Any) -> None:
@@ -141,8 +184,26 @@ class CallForm(BaseForm):
         if self.opens_at.data and field.data and field.data <= self.opens_at.data:
             raise ValidationError("La clôture doit être postérieure à l'ouverture.")
 
+    def with_spare_rows(self) -> CallForm:
+        """The form as shown: each list of rows followed by empty ones."""
+        self.required_attachments.with_spare_rows()
+        self.admissibility_criteria.with_spare_rows()
+        return self
+
+    def call_data(self, fields: tuple[str, ...]) -> dict[str, Any]:
+        """The values of ``fields`` as the call stores them."""
+        data = {key: getattr(self, key).data for key in fields}
+        data["required_attachments"] = self.required_attachments.items()
+        data["admissibility_criteria"] = self.admissibility_criteria.items()
+        data["qpv_list_id"] = data.get("qpv_list_id") or None
+        return data
+
 
 STAFF_ROLES = [Role.officer, Role.committee, Role.admin]
+
+
+def _strip(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
 
 
 class UserCreateForm(BaseForm):
@@ -157,3 +218,54 @@ class UserCreateForm(BaseForm):
         validators=[DataRequired(REQUIRED)],
         description="Les porteurs de projet créent eux-mêmes leur compte.",
     )
+
+
+class UserEditForm(BaseForm):
+    """An account's name, address and role; an applicant's role is not offered (their account
+    belongs to a structure)."""
+
+    full_name = StringField("Prénom et nom", validators=[DataRequired(REQUIRED), Length(max=200)])
+    email = EmailField(
+        "Adresse électronique", filters=[_strip],
+        validators=[DataRequired(REQUIRED), Email("Adresse électronique invalide."), Length(max=254)],
+    )
+    role = SelectField(
+        "Rôle", validators=[InputRequired(REQUIRED)],
+        description="Un changement de rôle vaut dès la page suivante de la personne.",
+    )
+
+    def __init__(self, *args: Any, applicant: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.applicant = applicant
+        if applicant:
+            del self.role
+        else:
+            self.role.choices = choices((r.value, ROLE_TITLES[r]) for r in STAFF_ROLES)
+
+
+class AccountStateForm(BaseForm):
+    """Deactivate or reactivate an account, or lift its login lock: the buttons say which."""
+
+
+class QpvUploadForm(BaseForm):
+    """A QPV list loaded from the web page, read as ``grants qpv import`` reads it."""
+
+    file = FileField(
+        "Fichier CSV de la liste", validators=[FileRequired("Choisissez le fichier de la liste.")],
+        description="CSV officiel de l'ANCT (séparateur « ; », colonnes code_qp, lib_qp, insee_com, lib_com) "
+                    "ou CSV normalisé (séparateur « , », colonnes code_qp, nom_qp, insee_com, lib_com) ; "
+                    "UTF-8 ou Windows-1252.",
+    )
+    name = StringField("Nom de la liste", validators=[Optional(), Length(max=200)],
+                       description="Laisser vide : d'après le fichier, par exemple « QPV Hauts-de-France — "
+                                   "géographie 2024 ».")
+    version_date = DateField("Date de version", validators=[Optional()],
+                             description="Laisser vide : aujourd'hui.")
+    departements = MultiCheckboxField(
+        "Ne garder que les QPV de ces départements", validate_choice=True,
+        description="Aucune case cochée : tous les QPV du fichier.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.departements.choices = choices((code, f"{code} — {DEPARTEMENTS[code]}") for code in HDF_DEPARTEMENTS)

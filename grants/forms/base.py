@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice
+from wtforms import FieldList, FormField, SelectChoice
 
 
 class BaseForm(FlaskForm):
@@ -31,11 +31,11 @@ def error_list(*forms: Any) -> list[tuple[str, str, str]]:
         for field in form:
             if field.type == "CSRFTokenField":
                 continue
-            if field.type in ("FormField",):
+            if isinstance(field, FormField):
                 walk(field.form)
-            elif field.type == "FieldList":
+            elif isinstance(field, FieldList):  # subclasses too (forms.admin.RowsField)
                 for entry in field.entries:
-                    if entry.type == "FormField":
+                    if isinstance(entry, FormField):
                         walk(entry.form)
                     else:
                         found.extend((entry.id, field.label.text, str(m)) for m in entry.errors)

@@ -147,3 +147,58 @@ class ParisDateTimeField(Field):
 
     def pre_validate(self, form: Any) -> None:
         refuse_blank_if_required(self)
+
+
+def _percent_text(fraction: Decimal) -> str:
+    """``Decimal("0.375")`` → ``37,5`` (no trailing zeros, no exponent)."""
+    return format_french_decimal((fraction * 100).normalize(), None)
+
+
+class FrenchPercentField(FrenchDecimalField):
+    """A rate typed and shown as a percentage (``60`` or ``60 %`` for 0.60; ``37,5`` for
+    0.375), stored as today's decimal fraction. ``minimum`` and ``maximum`` are fractions too.
+
+    A value strictly between 0 and 1 is refused: « 0,6 » typed for 60 % would silently give
+    a rate of 0,6 %, a hundred times too small, which no parameter of a call ever is."""
+
+    def __init__(self, label: str | None = None, validators: Any = None, places: int = 2, **kwargs: Any) -> None:
+        # ``places`` counts the percentage's decimals: 37,25 % is the fraction 0.3725.
+        super().__init__(label, validators, places=places, **kwargs)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is not None:
+            return _percent_text(self.data)
+        return ""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        if not valuelist or not str(valuelist[0]).strip():
+            self.data = None
+            return
+        try:
+            percent = parse_french_decimal(str(valuelist[0]))
+        except ValueError:
+            self.data = None
+            raise ValueError("Saisissez un pourcentage, par exemple 60 pour 60 %.") from None
+        exponent = percent.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > self.places:
+            self.data = None
+            raise ValueError(f"Au plus {self.places} décimales au pourcentage.")
+        if 0 < percent < 1:
+            self.data = None
+            raise ValueError("Saisissez le taux en pourcentage : 60 pour 60 % (et non 0,60).")
+        try:
+            self.data = (percent / 100).quantize(Decimal(1).scaleb(-(self.places + 2)))
+        except InvalidOperation:  # more digits than the decimal context holds
+            self.data = None
+            raise ValueError("Nombre trop grand : vérifiez votre saisie.") from None
+
+    def pre_validate(self, form: Any) -> None:
+        refuse_blank_if_required(self)
+        if self.data is None:
+            return
+        if self.minimum is not None and self.data < self.minimum:
+            raise ValidationError(f"Le taux doit être d'au moins {_percent_text(self.minimum)} %.")
+        if self.maximum is not None and self.data > self.maximum:
+            raise ValidationError(f"Le taux doit être d'au plus {_percent_text(self.maximum)} %.")

@@ -23,7 +23,7 @@ class QueueFilterForm(BaseForm):
 
     q = SearchField(
         "Rechercher", validators=[Optional(), Length(max=100)],
-        description="Numéro, structure ou SIRET",
+        description="Numéro, intitulé du projet, structure ou SIRET",
     )
     state = SelectField("État", validators=[Optional()])
     kind = SelectField("Type de structure", validators=[Optional()])

@@ -17,6 +17,7 @@ from wtforms import (
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from ..finance import STRANDS
+from ..formatting import decimal_text, money_text, number
 from .base import BaseForm, choices
 from .dossier import MultiCheckboxField, PostForm, SubForm, _decimal_text, _to_decimal
 from .fields import FrenchDecimalField
@@ -92,6 +93,32 @@ class InstructionForm(BaseForm):
                          validators=[InputRequired(REQUIRED)])
     opinion_text = TextAreaField("Motivation de l'avis", validators=[Optional(), Length(max=10000)],
                                  description="Obligatoire pour clore l'instruction.")
+
+    def __init__(self, *args: Any, requested: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        """``requested``: the strands of the submitted plan's input (``finance["input"]["strands"]``
+        of the latest version); each retained field then says what was asked beside it."""
+        super().__init__(*args, **kwargs)
+        for strand in STRANDS if requested else ():
+            self._show_requested(getattr(self, strand).form, requested.get(strand) or {})  # type: ignore[union-attr]
+
+    @staticmethod
+    def _show_requested(sub: Any, asked: dict[str, Any]) -> None:
+        def hint(field: Any, value: str) -> None:
+            field.description = " ".join(filter(None, (f"Demandé : {value}.", field.description)))
+
+        hint(sub.nb_jeunes_qpv, number(asked.get("nb_jeunes_qpv") or 0))
+        posts = asked.get("posts") or []
+        for index, row in enumerate(sub.posts):
+            if index >= len(posts):
+                break
+            post = posts[index]
+            hint(row.form.label, f"« {post.get('label') or '—'} »")
+            hint(row.form.annual_cost, money_text(post.get("annual_cost")))
+            hint(row.form.fte, decimal_text(post.get("fte")))
+            hint(row.form.months, number(post.get("months")))
+        hint(sub.other_cofinancing, money_text(asked.get("other_cofinancing")))
+        asked_fse = asked.get("requested")
+        hint(sub.requested, money_text(asked_fse) if asked_fse not in (None, "") else "aucun montant")
 
     @staticmethod
     def data_from_retained(retained: dict[str, Any]) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import chain
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import joinedload, selectinload
@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import Call, CommitteeSession, Dossier, QpvList, Role, User, utcnow
 from ..security import login_required_any, public
 from . import bp
+from .worklist import my_queue_counts, officer_work
 
 
 @bp.before_app_request
@@ -59,7 +60,12 @@ def home() -> str:
             .order_by(CommitteeSession.meets_at.desc())
         ).all()
         return render_template("main/home_committee.html", sessions=sessions)
-    context = {"calls": calls, "now": now}
+    # DREETS staff (an admin does everything an officer does): what there is to do.
+    everyone = request.args.get("perimetre") == "tous"
+    context = {
+        "calls": calls, "now": now, "everyone": everyone, "my_queues": my_queue_counts(user),
+        "work": officer_work(user, everyone=everyone, wait_days=current_app.config["ADMISSIBILITY_ALERT_DAYS"]),
+    }
     if user.role is Role.admin:
         context["user_count"] = db.session.scalar(select(func.count(User.id)))
         context["qpv_lists"] = db.session.scalars(select(QpvList).order_by(QpvList.id)).all()

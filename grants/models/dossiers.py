@@ -111,6 +111,12 @@ class Dossier(Base):
     submitted_fse_requested: Mapped[Decimal | None] = mapped_column(Money())
     submitted_fse_max: Mapped[Decimal | None] = mapped_column(Money())
     submitted_figures: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The same for what officers read of it besides the figures: the project title (the
+    # applicant's saved title shows on their own pages only, until it is sent), and for the
+    # exports the QPV, young people per strand and other co-financing
+    # (``dossier_sections.submitted_summary``).
+    submitted_title: Mapped[str | None] = mapped_column(String(300))
+    submitted_summary: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     call: Mapped[Call] = relationship()
     structure: Mapped[Structure] = relationship()
@@ -147,6 +153,19 @@ class Dossier(Base):
     def can_edit(self, user: User) -> bool:
         """Edit the working copy: a draft, or the requested parts during complements."""
         return self.is_member(user) and self.state in (DossierState.draft, DossierState.complements_requested)
+
+    def title_for(self, user: User) -> str:
+        """The project title ``user`` may read: the working copy for the structure's members,
+        the latest submitted one for everybody else (staff never see unsent work)."""
+        if self.is_member(user):
+            return self.title
+        return self.submitted_title or ""
+
+    @property
+    def complements_received(self) -> bool:
+        """Back with the officer after answering complements, not yet judged: a dossier is
+        frozen as version 1 when submitted, and again only when complements are sent."""
+        return self.state is DossierState.submitted and (self.submitted_version or 0) > 1
 
     @property
     def open_complement_request(self) -> ComplementRequest | None:

@@ -126,6 +126,15 @@ class User(Base):
         return self.is_pending_member and (user.role is Role.admin or user.is_member_of(self.structure_id))
 
     @property
+    def is_locked(self) -> bool:
+        """Locked by failed logins (LOGIN_MAX_FAILURES), until ``locked_until``."""
+        return self.locked_until is not None and self.locked_until > utcnow()
+
+    def can_administer(self, user: User) -> bool:
+        """``user`` may edit, deactivate, unlock this account or change its role: an admin."""
+        return user.role is Role.admin
+
+    @property
     def is_staff(self) -> bool:
         """DREETS staff: officers and admins (an admin does everything an officer does)."""
         return self.role in (Role.officer, Role.admin)

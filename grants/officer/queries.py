@@ -2,7 +2,7 @@
 
 Every query here has a fixed number of statements whatever the number of dossiers:
 the page is one SELECT with its joins, the total one COUNT, the counters one GROUP BY,
-and the open complement requests of the page's rows one more SELECT.
+and the complement requests of the page's rows one more SELECT.
 
 The amounts (FSE+ requested, computed maximum) are those of the latest *submitted*
 version, never the working copy: while complements are requested the applicant edits
@@ -14,7 +14,7 @@ a version is frozen (``Dossier.submitted_*``), so sorting on them reads no JSON.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -45,6 +45,7 @@ Assignee = aliased(User, name="assignee")
 #: Sort keys accepted in the URL (``?sort=…&order=asc|desc``) and the column each sorts on.
 SORT_COLUMNS: dict[str, Any] = {
     "reference": Dossier.reference,
+    "title": Dossier.submitted_title,
     "structure": Structure.name,
     "departement": Structure.departement,
     # Lifecycle order, not the alphabetical order of the codes.
@@ -111,6 +112,7 @@ def _search(term: str) -> ColumnElement[bool]:
     # ilike on both engines: case-insensitive (ASCII on SQLite); accents must match.
     clauses = [
         Dossier.reference.icontains(term, autoescape=True),
+        Dossier.submitted_title.icontains(term, autoescape=True),
         Structure.name.icontains(term, autoescape=True),
     ]
     digits = "".join(term.split())
@@ -160,25 +162,36 @@ class QueueRow:
     requested: Decimal | None
     maximum: Decimal | None
     #: Due date of the open complement request, when it has passed.
-    overdue_since: date | None
+    overdue_since: date | None = None
+    #: When the complements now waiting for the officer's review were sent.
+    complements_received_at: datetime | None = None
 
 
 def page_rows(dossiers: list[Dossier], today: date | None = None) -> list[QueueRow]:
-    """The rows of ``dossiers`` with their overdue complement requests: one statement."""
+    """The rows of ``dossiers`` with their overdue complement requests and the complements
+    they received: one statement (two requests per dossier at most)."""
     if not dossiers:
         return []
     today = today or paris_today()
     # At most one open request per dossier (a unique partial index).
-    due = {dossier_id: due_date for dossier_id, due_date in db.session.execute(
-        select(ComplementRequest.dossier_id, ComplementRequest.due_date).where(
-            ComplementRequest.dossier_id.in_([d.id for d in dossiers]), ComplementRequest.answered_at.is_(None)
-        )
-    )}
+    due: dict[int, date] = {}
+    answered: dict[tuple[int, int], datetime] = {}
+    for dossier_id, due_date, answered_at, answered_version in db.session.execute(
+        select(ComplementRequest.dossier_id, ComplementRequest.due_date, ComplementRequest.answered_at,
+               ComplementRequest.answered_version)
+        .where(ComplementRequest.dossier_id.in_([d.id for d in dossiers]))
+    ):
+        if answered_at is None:
+            due[dossier_id] = due_date
+        else:
+            answered[(dossier_id, answered_version)] = answered_at
     return [
         QueueRow(
             dossier=dossier, version=dossier.submitted_version, requested=dossier.submitted_fse_requested,
             maximum=dossier.submitted_fse_max,
             overdue_since=due[dossier.id] if dossier.id in due and due[dossier.id] < today else None,
+            complements_received_at=answered.get((dossier.id, dossier.submitted_version or 0))
+            if dossier.complements_received else None,
         )
         for dossier in dossiers
     ]

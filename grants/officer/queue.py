@@ -25,6 +25,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: Table columns: (sort key, header, right-aligned).
 QUEUE_COLUMNS = [
     ("reference", "Référence", False),
+    ("title", "Projet", False),
     ("structure", "Structure", False),
     ("departement", "Dépt", False),
     ("state", "État", False),

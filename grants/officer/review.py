@@ -90,17 +90,57 @@ def _review_for_display(dossier: Dossier) -> AdmissibilityReview:
     return review
 
 
+#: The tabs of the dossier page, in order: (key in the URL and the ids, title).
+TABS = (
+    ("contenu", "Contenu déposé"),
+    ("recevabilite", "Recevabilité"),
+    ("versions", "Versions et pièces"),
+    ("historique", "Historique"),
+)
+#: The history's filters (``?historique=…``): business events apart from who read which file.
+HISTORY_FILTERS = {
+    "": "Tous les événements",
+    "decisions": "Décisions et modifications",
+    "telechargements": "Téléchargements et consultations",
+}
+
+
+def _history(entries: list[AuditEntry], chosen: str) -> tuple[list[AuditEntry], dict[str, int]]:
+    """The entries the filter keeps, and how many each filter keeps (from the same list)."""
+    downloads = [e for e in entries if e.action == "dossier.download"]
+    kept = {"": entries, "telechargements": downloads,
+            "decisions": [e for e in entries if e.action != "dossier.download"]}
+    return kept[chosen], {key: len(value) for key, value in kept.items()}
+
+
+def attach_error(form: Any, exc: dossier_ops.DossierError) -> None:
+    """Show a refused operation's message next to its field (the form's own errors otherwise),
+    so that the error summary of the form's tab lists it."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(exc)]
+    else:
+        form.form_errors.append(str(exc))
+
+
 def _page(dossier: Dossier, *, checklist: Any = None, complements: Any = None, reopen: Any = None,
-          status: int = 200) -> tuple[str, int]:
+          status: int = 200, tab: str | None = None) -> tuple[str, int]:
+    """The dossier page; ``tab`` is the tab shown first: the one holding the form that failed,
+    else ``?onglet=…``, else the submitted content."""
     review = _review_for_display(dossier)
     version = dossier.latest_version
     types = dossier_ops.attachment_types(dossier.call)
     qpvs = _qpvs(dossier, _qpv_codes(version)) if version else {}
-    audit = db.session.scalars(
+    history = request.args.get("historique", "")
+    history = history if history in HISTORY_FILTERS else ""
+    if tab is None:
+        asked = request.args.get("onglet", "")
+        tab = asked if asked in dict(TABS) else "historique" if history else "contenu"
+    audit, history_counts = _history(list(db.session.scalars(
         select(AuditEntry).where(AuditEntry.object_type == "Dossier", AuditEntry.object_id == dossier.id)
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
         .options(selectinload(AuditEntry.actor))
-    ).all()
+    )), history)
     instruction = db.session.scalar(select(Instruction).where(Instruction.dossier_id == dossier.id))
     if complements is None:
         complements = ComplementRequestForm(
@@ -109,8 +149,9 @@ def _page(dossier: Dossier, *, checklist: Any = None, complements: Any = None, r
             data={"due_date": add_working_days(paris_today(), 10)},
         )
     return render_template(
-        "officer/dossier.html",
-        dossier=dossier, version=version, review=review, audit=timeline(list(audit)), qpvs=qpvs,
+        "officer/dossier.html", tabs=TABS, tab=tab, history=history, history_filters=HISTORY_FILTERS,
+        history_counts=history_counts,
+        dossier=dossier, version=version, review=review, audit=timeline(audit), qpvs=qpvs,
         result=stored_result(version.snapshot.get("finance")) if version else None,
         changes=version_changes(dossier), types={t["code"]: t["label"] for t in types},
         checklist=checklist or checklist_form(dossier.call.admissibility_criteria, review.answers),
@@ -183,7 +224,7 @@ def save_admissibility(dossier_id: int) -> Response | tuple[str, int]:
     dossier = _load(dossier_id)
     if dossier.state is not DossierState.submitted:  # decided meanwhile, e.g. by a colleague
         flash(f"La recevabilité se juge sur un dossier déposé : ce dossier est « {dossier.state.title} ».", "error")
-        return _page(dossier, status=409)
+        return _page(dossier, status=409, tab="recevabilite")
     decision = request.form.get("decision", "")
     criteria = dossier.call.admissibility_criteria
     letter = None
@@ -196,7 +237,7 @@ def save_admissibility(dossier_id: int) -> Response | tuple[str, int]:
         creating = review.id is None
         form = checklist_form(criteria, review.answers, formdata=request.form)
         if not form.validate_on_submit():
-            return _page(dossier, checklist=form, status=422)
+            return _page(dossier, checklist=form, status=422, tab="recevabilite")
         ops.save_checklist(review, checklist_answers(form), current_user, request.form.get("version"))
         if decision in ("admissible", "inadmissible"):
             letter = ops.record_admissibility(review, AdmissibilityOutcome(decision), form.motive.data or "",
@@ -204,8 +245,12 @@ def save_admissibility(dossier_id: int) -> Response | tuple[str, int]:
         db.session.commit()
     except dossier_ops.DossierError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
-        return _page(db.session.get(Dossier, dossier_id), checklist=form, status=409 if isinstance(exc, dossier_ops.ConflictError) else 422)
+        if form is None or isinstance(exc, dossier_ops.ConflictError):
+            flash(str(exc), "error")
+        else:
+            attach_error(form, exc)
+        return _page(db.session.get(Dossier, dossier_id), checklist=form, tab="recevabilite",
+                     status=409 if isinstance(exc, dossier_ops.ConflictError) else 422)
     except (StaleDataError, IntegrityError) as exc:
         # StaleDataError: a colleague's save of the same version went first. IntegrityError:
         # both created the checklist at the same moment (one row per dossier, unique).
@@ -214,13 +259,15 @@ def save_admissibility(dossier_id: int) -> Response | tuple[str, int]:
             raise
         flash(CONFLICT, "error")
         return _page(db.session.get(Dossier, dossier_id),
-                     checklist=form or checklist_form(criteria, {}, formdata=request.form), status=409)
+                     checklist=form or checklist_form(criteria, {}, formdata=request.form), status=409,
+                     tab="recevabilite")
     if decision in ("admissible", "inadmissible"):
         notify_admissibility(dossier, review.motive, letter)
         flash(f"Dossier déclaré {dossier.state.title.lower()} ; le porteur est prévenu par courriel.", "success")
     else:
         flash("Grille de recevabilité enregistrée.", "success")
-    return redirect(url_for("officer.show_dossier", dossier_id=dossier.id) + "#recevabilite")
+        return redirect(url_for("officer.show_dossier", dossier_id=dossier.id, onglet="recevabilite"))
+    return redirect(url_for("officer.show_dossier", dossier_id=dossier.id))
 
 
 @bp.route("/dossiers/<int:dossier_id>/complements", methods=["POST"])
@@ -233,7 +280,7 @@ def request_complements(dossier_id: int) -> Response | tuple[str, int]:
         type_choices=[(t["code"], t["label"]) for t in types],
     )
     if not form.validate_on_submit():
-        return _page(dossier, complements=form, status=422)
+        return _page(dossier, complements=form, status=422, tab="recevabilite")
     try:
         complement = ops.request_complements(
             dossier, sections=form.sections.data or [], attachment_types=form.attachment_types.data or [],
@@ -242,8 +289,8 @@ def request_complements(dossier_id: int) -> Response | tuple[str, int]:
         db.session.commit()
     except dossier_ops.DossierError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
-        return _page(db.session.get(Dossier, dossier_id), complements=form, status=422)
+        attach_error(form, exc)
+        return _page(db.session.get(Dossier, dossier_id), complements=form, status=422, tab="recevabilite")
     notify_complements_requested(dossier, complement)
     flash("Demande de compléments envoyée au porteur.", "success")
     return redirect(url_for("officer.show_dossier", dossier_id=dossier.id))
@@ -255,14 +302,14 @@ def reopen_dossier(dossier_id: int) -> Response | tuple[str, int]:
     dossier = _load(dossier_id)
     form = ReopenForm()
     if not form.validate_on_submit():
-        return _page(dossier, reopen=form, status=422)
+        return _page(dossier, reopen=form, status=422, tab="recevabilite")
     try:
         ops.reopen_dossier(dossier, form.motive.data, current_user)
         db.session.commit()
     except dossier_ops.DossierError as exc:
         db.session.rollback()
-        flash(str(exc), "error")
-        return _page(db.session.get(Dossier, dossier_id), reopen=form, status=422)
+        attach_error(form, exc)
+        return _page(db.session.get(Dossier, dossier_id), reopen=form, status=422, tab="recevabilite")
     notify_reopened(dossier, form.motive.data.strip())
     flash("Décision d'irrecevabilité rouverte : le dossier revient à l'examen de recevabilité ; "
           "le porteur est prévenu par courriel.", "success")
@@ -277,10 +324,12 @@ def instruct(dossier_id: int) -> Response | tuple[str, int]:
                              DossierState.rejected, DossierState.deferred):
         abort(404)
     instruction = ops.get_instruction(dossier)
-    requested = stored_result(dossier.latest_version.snapshot.get("finance"))
+    submitted_plan = dossier.latest_version.snapshot.get("finance")
+    requested = stored_result(submitted_plan)
+    asked = ((submitted_plan or {}).get("input") or {}).get("strands") or {}
     editable = dossier.state is DossierState.admissible
     if request.method == "POST" and editable:
-        form = InstructionForm()
+        form = InstructionForm(requested=asked)
         if form.validate_on_submit():
             final = request.form.get("final") == "1"
             try:
@@ -310,7 +359,7 @@ def instruct(dossier_id: int) -> Response | tuple[str, int]:
         **InstructionForm.data_from_retained(instruction.retained),
         "opinion": instruction.opinion.value if instruction.opinion else None,
         "opinion_text": instruction.opinion_text,
-    })
+    }, requested=asked)
     return _instruction_page(dossier, form, requested, instruction=instruction)
 
 

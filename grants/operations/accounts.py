@@ -18,7 +18,12 @@ from .audit import log_action
 
 
 class AccountError(ValueError):
-    """A refused account operation, with a French message for the user."""
+    """A refused account operation, with a French message for the user (shown next to
+    ``field``, the form field it is about, when there is one)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 def normalise_email(email: str) -> str:
@@ -54,6 +59,111 @@ def create_user(
     db.session.add(user)
     log_action("user.create", user, actor, details={"role": role.value, "email": email})
     return user
+
+
+# Administration of accounts ---------------------------------------------------------------
+
+STAFF_ROLES = (Role.officer, Role.committee, Role.admin)
+
+
+def _other_active_admins(user: User) -> int:
+    return db.session.scalar(
+        select(func.count(User.id)).where(User.role == Role.admin, User.is_active.is_(True), User.id != user.id)
+    ) or 0
+
+
+def _keep_an_admin(user: User, actor: User, what: str) -> None:
+    """Refuse a change that would leave the platform without an active admin: an admin cannot
+    take away their own rights unless another admin remains."""
+    if user.role is Role.admin and user.is_active and not _other_active_admins(user):
+        whose = "votre propre compte" if user.id == actor.id else "ce compte"
+        raise AccountError(
+            f"Impossible de {what} {whose} : c'est le seul compte administrateur actif. "
+            "Donnez d'abord le rôle d'administrateur à une autre personne.", field="role",
+        )
+
+
+def _release_dossiers(user: User, actor: User) -> int:
+    """Dossiers in progress assigned to ``user`` go back to nobody (audited on each dossier): a
+    deactivated account, or one that is no longer DREETS staff, follows none. Returns how many."""
+    from ..models import TERMINAL_STATES, Dossier
+    from .assignment import assign_dossier
+
+    dossiers = db.session.scalars(
+        select(Dossier).where(Dossier.assigned_to_id == user.id, Dossier.state.not_in(list(TERMINAL_STATES)))
+    ).all()
+    for dossier in dossiers:
+        assign_dossier(dossier, None, actor)
+    return len(dossiers)
+
+
+def update_account(user: User, *, full_name: str, email: str, role: Role | None, actor: User) -> tuple[dict[str, list[str]], int]:
+    """Change an account's name, e-mail address and (State staff only) role, audited.
+
+    Returns the changes (before, after) and how many dossiers were released because the
+    account left the DREETS staff."""
+    email = normalise_email(email)
+    role = role or user.role
+    if email != user.email and find_user(email) is not None:
+        raise AccountError("Un compte existe déjà avec cette adresse e-mail.", field="email")
+    if role is not user.role:
+        if user.role is Role.applicant or role is Role.applicant:
+            raise AccountError("Le rôle d'un compte porteur de projet ne change pas : il appartient à sa structure.",
+                               field="role")
+        if role not in STAFF_ROLES:
+            raise AccountError("Rôle inconnu.", field="role")
+        if user.role is Role.admin:
+            _keep_an_admin(user, actor, "retirer le rôle d'administrateur à")
+    changes: dict[str, list[str]] = {}
+    for key, value in (("full_name", full_name.strip()), ("email", email)):
+        if getattr(user, key) != value:
+            changes[key] = [getattr(user, key), value]
+            setattr(user, key, value)
+    released = 0
+    if role is not user.role:
+        changes["role"] = [user.role.value, role.value]
+        was_staff = user.is_staff
+        user.role = role
+        if was_staff and not user.is_staff:
+            released = _release_dossiers(user, actor)
+    if changes:
+        db.session.flush()
+        log_action("user.update", user, actor, details={"changes": changes, "released_dossiers": released})
+    return changes, released
+
+
+def set_account_active(user: User, active: bool, actor: User) -> int:
+    """Deactivate an account (its sessions end, its dossiers in progress go back to nobody) or
+    reactivate it; audited. Returns how many dossiers were released."""
+    if active is user.is_active:
+        return 0
+    released = 0
+    if not active:
+        _keep_an_admin(user, actor, "désactiver")
+        user.is_active = False
+        user.session_token = new_session_token()  # every open session of the account ends
+        released = _release_dossiers(user, actor) if user.is_staff else 0
+    else:
+        if user.membership is MembershipState.refused:
+            raise AccountError("Ce compte a été fermé par le refus de sa demande de rattachement : "
+                               "la personne peut créer un nouveau compte.")
+        user.is_active = True
+    db.session.flush()
+    log_action("user.activate" if active else "user.deactivate", user, actor,
+               from_state="inactive" if active else "active", to_state="active" if active else "inactive",
+               details={"released_dossiers": released})
+    return released
+
+
+def unlock_account(user: User, actor: User) -> bool:
+    """Lift the lock left by failed logins (audited); False when the account was not locked."""
+    if not user.is_locked:
+        return False
+    user.locked_until = None
+    user.failed_logins = 0
+    db.session.flush()
+    log_action("user.unlock", user, actor)
+    return True
 
 
 def find_structure_by_siret(siret: str) -> Structure | None:

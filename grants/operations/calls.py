@@ -11,6 +11,9 @@ CALL_FIELDS = (
     "cej_forfait_per_youth", "share_reperage", "share_sortie_emploi", "flat_rate_other_costs",
     "required_attachments", "admissibility_criteria", "qpv_list_id",
 )
+#: What a new edition of a call takes from the previous one: everything but its code and
+#: calendar, which the admin types (and nothing of its dossiers).
+DUPLICATED_FIELDS = tuple(key for key in CALL_FIELDS if key not in ("code", "opens_at", "closes_at"))
 
 
 def _jsonable(value: Any) -> Any:
@@ -21,10 +24,14 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-def create_call(data: dict[str, Any], actor: User | None) -> Call:
+def create_call(data: dict[str, Any], actor: User | None, *, duplicated_from: Call | None = None) -> Call:
+    """A new call; ``duplicated_from``: the call whose next edition it is (said in the audit)."""
     call = Call(**{k: data[k] for k in CALL_FIELDS if k in data})
     db.session.add(call)
-    log_action("call.create", call, actor, details={k: _jsonable(getattr(call, k)) for k in CALL_FIELDS})
+    details = {k: _jsonable(getattr(call, k)) for k in CALL_FIELDS}
+    if duplicated_from is not None:
+        details["duplicated_from"] = {"id": duplicated_from.id, "code": duplicated_from.code}
+    log_action("call.create", call, actor, details=details)
     return call
 
 

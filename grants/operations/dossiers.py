@@ -21,6 +21,8 @@ from ..dossier_sections import (
     missing_items,
     requested_total,
     submitted_figures,
+    submitted_summary,
+    submitted_title,
 )
 from ..extensions import db
 from ..finance import STRANDS
@@ -49,7 +51,12 @@ MULTIPLE_TYPES = {"autre"}
 
 
 class DossierError(ValueError):
-    """A refused dossier operation; the message is French and shown to the user."""
+    """A refused dossier operation; the message is French and shown to the user, next to
+    ``field`` (the name of the form field it is about) when there is one."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 DOSSIER_CONFLICT = (
@@ -310,6 +317,7 @@ def freeze_version(
     )
     db.session.add(version)
     record_submitted_figures(dossier, number, dossier.finance)
+    record_submitted_content(dossier, snapshot)
     db.session.flush()
     context = receipt_context(dossier, version, generated_at=now)
     receipt = render_pdf("pdf/receipt.html", context, title=f"Accusé de réception {dossier.reference}")
@@ -327,6 +335,14 @@ def record_submitted_figures(dossier: Dossier, number: int, finance: dict[str, A
     dossier.submitted_figures = figures
     dossier.submitted_fse_requested = requested_total(figures)
     dossier.submitted_fse_max = Decimal(figures["result"]["totals"]["fse_max"]) if figures else None
+
+
+def record_submitted_content(dossier: Dossier, snapshot: dict[str, Any]) -> None:
+    """Copy onto the dossier what officers read of a frozen version besides its figures: the
+    title (the working copy's title changes as soon as an applicant answering complements
+    saves the project section) and the exports' summary."""
+    dossier.submitted_title = submitted_title(snapshot)
+    dossier.submitted_summary = submitted_summary(snapshot)
 
 
 def receipt_context(dossier: Dossier, version: DossierVersion, generated_at: datetime) -> dict[str, Any]:

@@ -92,6 +92,12 @@ def refresh_auto_answers(review: AdmissibilityReview) -> None:
         review.answers = answers
 
 
+def _labels(dossier: Dossier, codes: list[str]) -> str:
+    """The criteria ``codes`` as the officer reads them: by their label, in the call's order."""
+    labels = {c["code"]: c["label"] for c in dossier.call.admissibility_criteria}
+    return ", ".join(f"« {labels.get(code, code)} »" for code in codes) or "aucun"
+
+
 def save_checklist(
     review: AdmissibilityReview, answers: dict[str, dict[str, Any]], actor: User, expected_version: int | str | None
 ) -> None:
@@ -103,13 +109,15 @@ def save_checklist(
         _check_version(review, expected_version, "La grille de recevabilité")
     merged = dict(review.answers)
     overridden = []
+    labels = {c["code"]: c["label"] for c in dossier.call.admissibility_criteria}
     for code, answer in answers.items():
         current = dict(merged.get(code) or {})
         if current.get("auto") not in (None, answer.get("value")):
             overridden.append(code)
             if not (answer.get("comment") or "").strip():
                 raise DossierError(
-                    f"Critère « {code} » : un commentaire est obligatoire pour s'écarter de l'avis du système."
+                    f"Critère « {labels.get(code, code)} » : un commentaire est obligatoire pour s'écarter "
+                    "de l'avis du système.", field=f"comment_{code}",
                 )
         current.update(value=answer.get("value"), comment=(answer.get("comment") or "").strip())
         merged[code] = current
@@ -135,14 +143,16 @@ def record_admissibility(
         if unanswered or failed:
             raise DossierError(
                 "Pour déclarer le dossier recevable, chaque critère doit être rempli et satisfait "
-                f"(non renseignés : {', '.join(unanswered) or 'aucun'} ; non satisfaits : {', '.join(failed) or 'aucun'})."
+                f"(non renseignés : {_labels(dossier, unanswered)} ; non satisfaits : {_labels(dossier, failed)}).",
+                field=f"value_{(unanswered or failed)[0]}",
             )
         target = DossierState.admissible
     elif outcome is AdmissibilityOutcome.inadmissible:
         if not failed:
             raise DossierError("L'irrecevabilité suppose au moins un critère non satisfait dans la grille.")
         if not motive:
-            raise DossierError("Le motif d'irrecevabilité est obligatoire : il est notifié au porteur.")
+            raise DossierError("Le motif d'irrecevabilité est obligatoire : il est notifié au porteur.",
+                               field="motive")
         target = DossierState.inadmissible
     else:
         raise DossierError("Pour demander des compléments, utilisez le formulaire de demande de compléments.")
@@ -177,9 +187,9 @@ def request_complements(
         raise DossierError("Deux demandes de compléments ont déjà été faites : une troisième n'est pas admise.")
     unknown = [s for s in sections if s not in SECTIONS_BY_KEY]
     if unknown or not (sections or attachment_types):
-        raise DossierError("Choisissez au moins une section ou une pièce à compléter.")
+        raise DossierError("Choisissez au moins une section ou une pièce à compléter.", field="sections")
     if due_date <= today:
-        raise DossierError("L'échéance doit être postérieure à aujourd'hui.")
+        raise DossierError("L'échéance doit être postérieure à aujourd'hui.", field="due_date")
     request = ComplementRequest(
         dossier=dossier, sections=sorted(set(sections)), attachment_types=sorted(set(attachment_types)),
         message=message.strip(), due_date=due_date, requested_by_id=actor.id,

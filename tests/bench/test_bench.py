@@ -131,3 +131,19 @@ def test_queue_page_statements_do_not_depend_on_the_number_of_dossiers(app: Any,
     large = count_page(client, path, "queue")
     assert small.status == large.status == 200
     assert small.statements == large.statements > 0
+
+
+def test_officer_home_statements_do_not_depend_on_the_number_of_dossiers(app: Any, db: Any,
+                                                                         generator: Generator) -> None:
+    """The officer's home (its to-do lists), as the benchmark counts it, at 10 and 40 dossiers."""
+    generator.add_dossiers(9)
+    generator.finish()
+    db.session.commit()
+    client = logged_in_client(app, generator.officers[0])
+    small = count_page(client, "/", "officer_home")
+    generator.add_dossiers(30, call_code=MAIN_CALL)
+    generator.finish()
+    db.session.commit()
+    large = count_page(client, "/", "officer_home")
+    assert small.status == large.status == 200
+    assert small.statements == large.statements > 0

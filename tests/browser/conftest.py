@@ -3,6 +3,7 @@ gunicorn on a free 127.0.0.1 port, on its own fresh database loaded with the dem
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -111,6 +112,20 @@ def page(browser, live_server):  # type: ignore[no-untyped-def]
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def seed(live_server):  # type: ignore[no-untyped-def]
+    """``seed(kind)``: data of the test's own in the live database (tests/browser/seed.py)."""
+
+    def make(kind: str) -> dict[str, object]:
+        result = subprocess.run(
+            [sys.executable, "-m", "tests.browser.seed", kind], cwd=ROOT, env=live_server.env,
+            capture_output=True, text=True, timeout=120, check=True,
+        )
+        return json.loads(result.stdout.strip().splitlines()[-1])
+
+    return make
 
 
 def login(page, live_server: LiveServer, email: str, password: str) -> None:  # type: ignore[no-untyped-def]

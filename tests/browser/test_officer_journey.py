@@ -80,6 +80,8 @@ def test_officer_complement_admissibility_instruction_export(page, live_server, 
     for code in ("signatory", "tax_social", "not_completed"):
         page.locator(f"label[for='value_{code}-0']").click()
     page.get_by_role("button", name="Déclarer recevable").click()
+    page.get_by_role("dialog", name="Déclarer le dossier recevable ?").get_by_role(
+        "button", name="Déclarer recevable").click()  # the decision is confirmed first
     page.wait_for_load_state("domcontentloaded")
     expect_success(page, "Dossier déclaré recevable")
 
@@ -92,6 +94,7 @@ def test_officer_complement_admissibility_instruction_export(page, live_server, 
     comparison = page.locator("table", has_text="Demandé et retenu").inner_text()
     assert "-12\u202f800,00\u00a0€" in comparison  # base socle: 1 600 × 40 % × 20 jeunes de moins
     page.get_by_role("button", name="Clore l'instruction").click()
+    page.get_by_role("dialog", name="Clore l'instruction ?").get_by_role("button", name="Clore l'instruction").click()
     page.wait_for_load_state("domcontentloaded")
     assert "Instruit" in page.locator("main").inner_text()
 

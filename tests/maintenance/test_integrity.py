@@ -143,6 +143,9 @@ BREAKS: dict[str, tuple[Callable[[Breakable], object], str]] = {
         lambda w: _set(dossier(w, "completed"), submitted_fse_requested=Decimal("1.00")), "dossier.submitted_figures"),
     "queue figures of an earlier version": (
         lambda w: _set(dossier(w, "completed"), submitted_version=1), "dossier.submitted_figures"),
+    "a title officers read that is not the latest version's": (
+        lambda w: _set(dossier(w, "completed"), submitted_title="Intitulé enregistré mais pas envoyé"),
+        "dossier.submitted_content"),
     "storage name pointing outside the store": (
         lambda w: _set(dossier(w, "draft").attachments[0], storage_name="../../../../etc/passwd"), "file.bad_name"),
 }

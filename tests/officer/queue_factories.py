@@ -74,7 +74,8 @@ def add_dossiers(db: Any, call: Call, count: int, *, assigned_to: User | None = 
              # What freezing the version copies onto the dossier (operations.dossiers).
              "submitted_version": 1, "submitted_figures": submitted_figures(plans[n]),
              "submitted_fse_requested": requested_total(plans[n]),
-             "submitted_fse_max": Decimal(plans[n]["result"]["totals"]["fse_max"])}
+             "submitted_fse_max": Decimal(plans[n]["result"]["totals"]["fse_max"]),
+             "submitted_title": f"Projet {n}", "submitted_summary": None}
             for n, structure_id in zip(numbers, structure_ids, strict=True)
         ],
     ).all()

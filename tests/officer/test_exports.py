@@ -244,3 +244,48 @@ def test_drafts_are_never_exported(client, login_as, users, make_call, make_doss
     make_dossier(users["applicant"], call=call)
     login_as(users["officer"])
     assert read_csv(client.get(f"/instruction/appels/{call.id}/dossiers.csv")) == []
+
+
+def test_exports_carry_qpv_young_people_and_other_cofinancing(app, client, login_as, users, db, make_call,
+                                                               make_dossier, store):
+    """Of the submitted version: its QPV codes, its young people per strand (of whom in a QPV),
+    its other co-financing per strand; of the instruction: the other co-financing retained."""
+    import copy
+
+    from grants.models import User
+    from grants.operations.dossiers import save_section, submit_dossier
+
+    call = make_call(code="AAP-EXPORT-COFI")
+    draft = make_dossier(users["applicant"], call=call)
+    resources = copy.deepcopy(COMPLETE_CONTENT["resources"])
+    resources["reperage"]["cofinancing"] = [
+        {"funder": "Conseil départemental", "amount": "12000.50", "status": "acquired"},
+        {"funder": "Commune", "amount": "3000.00", "status": "requested"}]
+    with app.test_request_context():
+        dossier = db.session.get(Dossier, draft.id)
+        applicant = db.session.get(User, users["applicant"].id)
+        save_section(dossier, "resources", resources, applicant, dossier.version)
+        submit_dossier(dossier, applicant, store=store, expected_version=dossier.version)
+        retained = retained_content() | {"resources": copy.deepcopy(resources)}
+        retained["resources"]["reperage"]["cofinancing"] = [
+            {"funder": "Autres cofinancements retenus", "amount": "10000.00", "status": "acquired"}]
+        plan = compute_financing(dossier.call, retained)
+        db.session.add(Instruction(dossier_id=dossier.id, retained=retained, finance=plan.to_snapshot(),
+                                   fse_retained_total=plan.totals["fse"]))
+        db.session.commit()
+    login_as(users["officer"])
+    [row] = read_csv(client.get(f"/instruction/appels/{call.id}/dossiers.csv"))
+    assert row["QPV concernés (codes)"] == "QN05901M"
+    assert [row[f"Jeunes accompagnés — {s}"] for s in ("Repérage", "Sortie vers l'emploi", "Total")] == [
+        "150", "100", "250"]
+    assert [row[f"dont résidant en QPV — {s}"] for s in ("Repérage", "Sortie vers l'emploi", "Total")] == [
+        "120", "80", "200"]
+    assert [row[f"Plan demandé — Autres cofinancements — {s}"] for s in ("Repérage", "Sortie vers l'emploi",
+                                                                         "Total")] == ["15000,50", "0,00", "15000,50"]
+    assert [row[f"Plan retenu — Autres cofinancements — {s}"] for s in ("Repérage", "Sortie vers l'emploi",
+                                                                        "Total")] == ["10000,00", "0,00", "10000,00"]
+    _, header, rows = read_xlsx(client.get(f"/instruction/appels/{call.id}/dossiers.xlsx"))
+    cells = {h: c for h, c in zip(header, rows[0], strict=True)}
+    assert cells["Jeunes accompagnés — Total"].value == 250
+    assert cells["Plan demandé — Autres cofinancements — Total"].value == 15000.5
+    assert cells["Plan demandé — Autres cofinancements — Total"].number_format == XLSX_MONEY_FORMAT

@@ -60,7 +60,7 @@ def test_declare_admissible_needs_every_criterion_then_notifies(client, login_as
     incomplete = checklist_data(submitted, value_tax_social="") | {"decision": "admissible"}
     response = client.post(url, data=incomplete, csrf_from=f"/instruction/dossiers/{submitted.id}")
     assert response.status_code == 422
-    assert "non renseignés : tax_social" in response.get_data(as_text=True)
+    assert "non renseignés : « Régularité fiscale et sociale »" in response.get_data(as_text=True)
     response = client.post(url, data=checklist_data(submitted) | {"decision": "admissible", "version": "1"},
                            csrf_from=f"/instruction/dossiers/{submitted.id}")
     assert response.status_code == 302, response.get_data(as_text=True)[-3000:]

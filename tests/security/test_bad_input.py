@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from grants.models import AdmissibilityOutcome, AgendaItem, Call, Dossier, User
@@ -233,6 +233,56 @@ def test_spaces_in_a_required_call_field_are_refused_not_a_500(app, db, users, m
     check_invalid_leaves_row(client, db, url, data, csrf_token(client), Call, call.id, "/admin/appels")
     page = client.post(url, data=data, csrf=False).get_data(as_text=True)
     assert "Ce champ est obligatoire." in page
+
+
+def test_admin_account_form_survives_bad_input(app, db, users):
+    client = login(app, users["admin"])
+    url = f"/admin/comptes/{users['officer'].id}"
+    confirm_admin_password(client, url)
+    token = csrf_token(client)
+    base = form_on(client, url).fields
+
+    @SETTINGS
+    @given(data=broken(base))
+    def submit(data: MultiDict) -> None:
+        check_invalid_leaves_row(client, db, url, data, token, User, users["officer"].id, url)
+
+    submit()
+
+
+def test_admin_qpv_upload_survives_bad_files(app, db, users):
+    import io
+
+    from grants.models import QpvList
+
+    client = login(app, users["admin"])
+    url = "/admin/qpv/nouvelle"
+    confirm_admin_password(client, url)
+    token = csrf_token(client)
+    header = st.sampled_from([b"", b"code_qp;lib_qp;insee_com;lib_com\n", b"code_qp,nom_qp,insee_com,lib_com\n"])
+    content = st.one_of(st.binary(max_size=300), st.text(max_size=300).map(lambda t: t.encode("utf-8", "replace")),
+                        st.sampled_from([b"QN05901M;A;59350;Lille\n", b"QN05901M,,59350,Lille\n",
+                                         b"\x00\x00\x00", b'"QN05901M;A\n', "é".encode("cp1252") * 50]))
+
+    @SETTINGS
+    @given(head=header, body=content, name=nasty, version=nasty)
+    def submit(head: bytes, body: bytes, name: str, version: str) -> None:
+        db.session.remove()
+        before = db.session.scalar(select(func.count(QpvList.id)))
+        db.session.remove()
+        response = client.post(url, data={"csrf_token": token, "file": (io.BytesIO(head + body), "liste.csv"),
+                                          "name": name, "version_date": version, "departements": ["59"]},
+                               content_type="multipart/form-data", csrf=False)
+        html = response.get_data(as_text=True)
+        assert response.status_code != 500, (head + body)[:80]
+        if response.status_code == 302:
+            return  # a valid list after all
+        assert response.status_code in (400, 422) and french_error_shown(html)
+        db.session.remove()
+        assert db.session.scalar(select(func.count(QpvList.id))) == before
+        db.session.remove()
+
+    submit()
 
 
 # Officer: the instruction of an admissible dossier -----------------------------------------

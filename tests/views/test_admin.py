@@ -8,11 +8,23 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from grants.models import AuditEntry, Call, Role, User
+from grants.models import AuditEntry, Call, Dossier, Role, User
+from tests.security.crawler import PageParser
 
 PARIS = ZoneInfo("Europe/Paris")
+
+
+def rows(name: str, *items: tuple[str, ...]) -> dict[str, str]:
+    """A list of the call form as its table of rows posts it: code, label (and « auto »), then
+    the empty spare rows of the page."""
+    data: dict[str, str] = {}
+    for index, item in enumerate([*items, ("", ""), ("", "")]):
+        data[f"{name}-{index}-code"], data[f"{name}-{index}-label"] = item[0], item[1]
+        if len(item) > 2 and item[2]:
+            data[f"{name}-{index}-auto"] = "y"
+    return data
 
 
 def call_form(qpv_list_id: int = 0, **overrides: str) -> dict[str, str]:
@@ -23,13 +35,14 @@ def call_form(qpv_list_id: int = 0, **overrides: str) -> dict[str, str]:
         "opens_at": "2026-11-25T00:00",
         "closes_at": "2027-03-26T23:59",
         "envelope": "4 000 000,00",
-        "fse_rate": "0,60",
+        "fse_rate": "60",
         "cej_forfait_per_youth": "1 600",
-        "share_reperage": "0,40",
-        "share_sortie_emploi": "0,4",
+        "share_reperage": "40 %",
+        "share_sortie_emploi": "40",
         "flat_rate_other_costs": "0",
-        "required_attachments": "statuts | Statuts\nrib | RIB",
-        "admissibility_criteria": "deadline | Déposé avant la date limite | auto\nsignatory | Signataire habilité | manuel",
+        **rows("required_attachments", ("statuts", "Statuts"), ("rib", "RIB")),
+        **rows("admissibility_criteria", ("deadline", "Déposé avant la date limite", True),
+               ("signatory", "Signataire habilité")),
         "qpv_list_id": str(qpv_list_id),
     } | overrides
 
@@ -43,11 +56,14 @@ def test_admin_creates_a_call_with_french_numbers_and_paris_times(client, login_
     assert call.envelope == Decimal("4000000.00")
     assert call.cej_forfait_per_youth == Decimal("1600.00")
     assert call.fse_rate == Decimal("0.60")
+    assert call.share_reperage == call.share_sortie_emploi == Decimal("0.40")
     assert call.flat_rate_other_costs == Decimal("0")
     assert call.closes_at == datetime(2027, 3, 26, 23, 59, tzinfo=PARIS)
     assert call.qpv_list_id == qpv_list.id
     assert call.required_attachments == [{"code": "statuts", "label": "Statuts"}, {"code": "rib", "label": "RIB"}]
-    assert call.admissibility_criteria[1] == {"code": "signatory", "label": "Signataire habilité", "auto": False}
+    assert call.admissibility_criteria == [
+        {"code": "deadline", "label": "Déposé avant la date limite", "auto": True},
+        {"code": "signatory", "label": "Signataire habilité", "auto": False}]
     audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "call.create"))
     assert audit.actor_id == users["admin"].id
 
@@ -55,17 +71,21 @@ def test_admin_creates_a_call_with_french_numbers_and_paris_times(client, login_
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("flat_rate_other_costs", "0,41", "au plus 0,4"),
-        ("fse_rate", "0", "au moins 0,0001"),
-        ("fse_rate", "1,5", "au plus 1"),
+        ("flat_rate_other_costs", "41", "au plus 40 %"),
+        ("fse_rate", "0", "au moins 1 %"),
+        ("fse_rate", "150", "au plus 100 %"),
+        ("fse_rate", "0,60", "60 pour 60 % (et non 0,60)"),
+        ("share_reperage", "40,125", "Au plus 2 décimales"),
         ("envelope", "quatre millions", "Saisissez un nombre"),
         ("envelope", "-5", "au moins 0"),
         ("envelope", "10,005", "Au plus 2 décimales"),
         ("closes_at", "2026-11-01T10:00", "postérieure à l&#39;ouverture"),
         ("opens_at", "32/13/2026", "Date et heure invalides"),
         ("code", "aap qpv", "Majuscules, chiffres et tirets"),
-        ("required_attachments", "statuts sans séparateur", "format attendu"),
-        ("admissibility_criteria", "ab | b | peut-être", "« auto » ou « manuel »"),
+        ("required_attachments-0-code", "Statuts Accentués", "Minuscules sans accent"),
+        ("required_attachments-1-code", "statuts", "Le code « statuts » figure déjà plus haut."),
+        ("required_attachments-0-label", "", "Indiquez le libellé."),
+        ("admissibility_criteria-1-auto", "y", "Le système ne juge que les critères de code deadline"),
     ],
 )
 def test_invalid_call_keeps_input_and_says_why(client, login_admin, users, db, field, value, message):
@@ -149,3 +169,113 @@ def test_qpv_list_page_shows_communes(client, login_admin, users, make_qpv_list)
     login_admin()
     page = client.get(f"/admin/qpv/{qpv_list.id}").get_data(as_text=True)
     assert "QN05901M" in page and "Lille (59350)" in page
+
+
+# A call's rates as percentages, its lists as rows, its next edition -------------------------
+
+
+def test_rates_are_shown_as_percentages_and_lists_as_rows(client, login_admin, users, make_call):
+    call = make_call(fse_rate=Decimal("0.6"), share_reperage=Decimal("0.375"), flat_rate_other_costs=Decimal("0.40"))
+    login_admin()
+    page = client.get(f"/admin/appels/{call.id}").get_data(as_text=True)
+    assert re.search(r'id="fse_rate"[^>]*value="60"|value="60"[^>]*id="fse_rate"', page)
+    assert re.search(r'id="share_reperage"[^>]*value="37,5"|value="37,5"[^>]*id="share_reperage"', page)
+    assert re.search(r'id="flat_rate_other_costs"[^>]*value="40"|value="40"[^>]*id="flat_rate_other_costs"', page)
+    assert "Taux d&#39;intervention FSE+ (%)" in page
+    # Each pièce and criterion is a row, then two empty rows to add more.
+    count = len(call.required_attachments)
+    assert f'name="required_attachments-{count - 1}-code"' in page and 'value="statuts"' in page
+    assert f'name="required_attachments-{count + 1}-code"' in page
+    assert f'name="required_attachments-{count + 2}-code"' not in page
+    assert re.search(r'<input checked id="admissibility_criteria-0-auto" name="admissibility_criteria-0-auto"', page)
+    assert "|" not in page.split('id="required_attachments-table"', 1)[1].split("</table>", 1)[0]
+
+
+def test_rows_are_added_and_removed_without_javascript(client, login_admin, users, db, make_call):
+    call = make_call()
+    login_admin()
+    data = call_form(code=call.code, version=str(call.version)) | {
+        # Row 1 (rib) removed, a new row typed in a spare row, the last spare row left empty.
+        "required_attachments-1-remove": "y",
+        "required_attachments-2-code": "bilan_n1", "required_attachments-2-label": "Bilan de l'exercice N-1",
+        "admissibility_criteria-2-code": "plan_action", "admissibility_criteria-2-label": "Plan d'action daté",
+    }
+    response = client.post(f"/admin/appels/{call.id}", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    stored = db.session.get(Call, call.id)
+    assert stored.required_attachments == [{"code": "statuts", "label": "Statuts"},
+                                           {"code": "bilan_n1", "label": "Bilan de l'exercice N-1"}]
+    assert stored.admissibility_criteria[-1] == {"code": "plan_action", "label": "Plan d'action daté", "auto": False}
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "call.update")).all()[-1]
+    assert "required_attachments" in entry.details
+
+
+def test_a_removed_row_is_not_checked(client, login_admin, users, db, make_call):
+    call = make_call()
+    login_admin()
+    data = call_form(code=call.code, version=str(call.version)) | {
+        "required_attachments-1-code": "Code Faux !", "required_attachments-1-remove": "y"}
+    response = client.post(f"/admin/appels/{call.id}", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    assert db.session.get(Call, call.id).required_attachments == [{"code": "statuts", "label": "Statuts"}]
+
+
+def test_a_row_error_is_next_to_its_cell_and_keeps_every_row(client, login_admin, users, db):
+    login_admin()
+    data = call_form() | {"required_attachments-2-code": "statuts", "required_attachments-2-label": "Encore"}
+    page = client.post("/admin/appels/nouveau", data=data).get_data(as_text=True)
+    assert '<a href="#required_attachments-2-code">Code : Le code « statuts » figure déjà plus haut.</a>' in page
+    assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="required_attachments-2-code"', page)
+    assert 'value="Encore"' in page and 'value="RIB"' in page
+    assert db.session.scalar(select(Call).where(Call.code == "AAP-QPV-2027")) is None
+
+
+def test_a_call_is_duplicated_for_its_next_edition(client, login_admin, users, db, make_call, make_dossier):
+    source = make_call(code="AAP-QPV-2026", title="Parcours QPV — édition 2026", envelope=Decimal("3500000.00"),
+                       fse_rate=Decimal("0.55"), programme="Le texte de l'appel 2026.")
+    make_dossier(users["applicant"], call=source)
+    login_admin()
+    page = client.get(f"/admin/appels/{source.id}/dupliquer").get_data(as_text=True)
+    assert "Nouvelle édition de l&#39;appel AAP-QPV-2026" in page
+    assert "Le texte de l&#39;appel 2026." in page and 'value="3 500 000,00"' in page and 'value="55"' in page
+    assert re.search(r'<input[^>]*id="code"[^>]*value=""', page)
+    assert 'name="opens_at"' in page and 'value="AAP-QPV-2026"' not in page
+    # The admin types the code and the dates; the rest comes from the page as it was.
+    parser = PageParser(f"/admin/appels/{source.id}/dupliquer")
+    parser.feed(page)
+    [form] = [dict(f.fields) for f in parser.forms if f.method == "POST" and "code" in dict(f.fields)]
+    form |= {"code": "AAP-QPV-2027", "opens_at": "2027-11-25T00:00", "closes_at": "2028-03-26T23:59",
+             "programme": "Le texte de l'appel 2026.", "qpv_list_id": str(source.qpv_list_id),
+             "title": "Parcours QPV — édition 2027"}
+    response = client.post(f"/admin/appels/{source.id}/dupliquer", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)[-3000:]
+    copy = db.session.scalar(select(Call).where(Call.code == "AAP-QPV-2027"))
+    original = db.session.get(Call, source.id)
+    for key in ("envelope", "fse_rate", "cej_forfait_per_youth", "share_reperage", "share_sortie_emploi",
+                "flat_rate_other_costs", "required_attachments", "admissibility_criteria", "qpv_list_id",
+                "programme"):
+        assert getattr(copy, key) == getattr(original, key), key
+    assert copy.title == "Parcours QPV — édition 2027"
+    assert copy.opens_at == datetime(2027, 11, 25, tzinfo=PARIS)
+    assert db.session.scalar(select(func.count(Dossier.id)).where(Dossier.call_id == copy.id)) == 0
+    audit = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "call.create",
+                                                       AuditEntry.object_id == copy.id))
+    assert audit.details["duplicated_from"] == {"id": source.id, "code": "AAP-QPV-2026"}
+    # Its code and dates are to type: the same code is refused, input kept.
+    again = client.post(f"/admin/appels/{source.id}/dupliquer", data=form | {"code": "AAP-QPV-2026"})
+    assert "Un appel porte déjà ce code." in again.get_data(as_text=True)
+
+
+def test_the_calls_list_offers_to_duplicate(client, login_admin, users, make_call):
+    call = make_call()
+    login_admin()
+    page = client.get("/admin/appels").get_data(as_text=True)
+    assert f'href="/admin/appels/{call.id}/dupliquer"' in page
+
+
+def test_only_the_criteria_the_system_judges_can_be_automatic():
+    from grants.admissibility import AUTOMATIC_CRITERIA, evaluate
+
+    snapshot = {"submitted_at": "2026-03-01T10:00:00+00:00", "content": {}, "attachments": []}
+    verdicts = evaluate(snapshot, closes_at=datetime(2026, 3, 26, tzinfo=PARIS), required_types=[], reference_qpv=set())
+    assert set(verdicts) == set(AUTOMATIC_CRITERIA)
