@@ -33,6 +33,7 @@ def server_environment(database_url: str, storage_dir: str, instance_dir: str) -
         "GRANTS_STORAGE_DIR": storage_dir,
         "GRANTS_INSTANCE_DIR": instance_dir,
         "GRANTS_BASE_URL": "https://parcours-qpv.example",
+        "GRANTS_TRUSTED_HOSTS": "127.0.0.1",  # the simulated browsers connect to 127.0.0.1:<port>
         "RATELIMIT_LOGIN": "100000 per minute",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
     })

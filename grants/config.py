@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 INSTANCE_DIR = Path(os.environ.get("GRANTS_INSTANCE_DIR", Path.cwd() / "instance"))
 
@@ -19,24 +20,106 @@ class ConfigError(RuntimeError):
     """The configuration is unsafe for the requested mode."""
 
 
+DEVELOPMENT_SECRET_KEY = "dev-only-not-secret"  # noqa: S105  (public on purpose: refused in production)
+DEVELOPMENT_BASE_URL = "http://127.0.0.1:5000"
+MIN_SECRET_KEY_LENGTH = 32
+# Values that are public (this repository, its tests, its documentation): a key anybody can
+# read signs sessions and reset links anybody can forge.
+KNOWN_SECRET_KEYS = frozenset({
+    DEVELOPMENT_SECRET_KEY, "test-secret-key", "browser-tests-secret", "maintenance-tests-secret",
+    "bench-in-process", "change-me", "changeme", "secret", "secret-key", "your-secret-key",
+})
+# Loopback names accepted in development besides the base URL's host (``make run`` serves on
+# 127.0.0.1, a developer may type localhost).
+DEVELOPMENT_HOSTS = ("localhost", "127.0.0.1")
+
+
+def secret_key_problem(secret: str | None) -> str | None:
+    """Why ``secret`` cannot sign production sessions and links, in French, or None."""
+    if not secret:
+        return "SECRET_KEY est obligatoire en production (GRANTS_ENV=production)"
+    if secret in KNOWN_SECRET_KEYS:
+        return "SECRET_KEY est une valeur de développement connue de tous"
+    if len(secret) < MIN_SECRET_KEY_LENGTH:
+        return f"SECRET_KEY est trop courte ({len(secret)} caractères, au moins {MIN_SECRET_KEY_LENGTH} attendus)"
+    if len(set(secret)) < 8:
+        return "SECRET_KEY n'est pas aléatoire (moins de 8 caractères différents)"
+    return None
+
+
+def base_url_problem(url: str | None) -> str | None:
+    """Why ``url`` cannot be the production public address, in French, or None."""
+    if not url:
+        return "GRANTS_BASE_URL est obligatoire en production (GRANTS_ENV=production)"
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        return f"GRANTS_BASE_URL doit être une adresse https://… en production (reçu : {url!r})"
+    if parts.query or parts.fragment:
+        return f"GRANTS_BASE_URL ne doit contenir ni « ? » ni « # » (reçu : {url!r})"
+    return None
+
+
+def _host_list(value: str | None) -> list[str]:
+    return [host.strip().lower() for host in (value or "").split(",") if host.strip()]
+
+
+def trusted_hosts(base_url: str, extra: list[str] | tuple[str, ...] = (), *, development: bool = False) -> list[str]:
+    """The ``Host`` values the application answers: the public address's host, the extra ones
+    (``GRANTS_TRUSTED_HOSTS``; a leading dot accepts every subdomain) and, in development, the
+    loopback names. Any other host gets a 400 (Flask's ``TRUSTED_HOSTS``)."""
+    hosts = [urlsplit(base_url).hostname or "", *extra, *(DEVELOPMENT_HOSTS if development else ())]
+    unique: list[str] = []
+    for host in hosts:
+        if host and host not in unique:
+            unique.append(host)
+    return unique
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"{name} doit être un nombre entier (reçu : {value!r}).") from None
+
+
 def from_environment() -> dict:
-    """Build the Flask configuration mapping from the process environment."""
+    """Build the Flask configuration mapping from the process environment.
+
+    Production (``GRANTS_ENV=production``) refuses to start with a missing, short or public
+    ``SECRET_KEY`` or without an https ``GRANTS_BASE_URL``: every e-mailed link is built
+    from that address, never from the request."""
     production = os.environ.get("GRANTS_ENV", "development") == "production"
     secret = os.environ.get("SECRET_KEY")
-    if production and not secret:
-        raise ConfigError(
-            "SECRET_KEY est obligatoire en production (GRANTS_ENV=production) : "
-            "définissez une valeur aléatoire d'au moins 32 caractères."
-        )
+    base_url = (os.environ.get("GRANTS_BASE_URL") or "").strip()
+    if production:
+        problems = [p for p in (secret_key_problem(secret), base_url_problem(base_url)) if p]
+        if problems:
+            raise ConfigError(
+                " ; ".join(problems) + ". Définissez SECRET_KEY (une valeur aléatoire d'au moins "
+                f"{MIN_SECRET_KEY_LENGTH} caractères, par exemple `python3 -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`) et GRANTS_BASE_URL (l'adresse publique, "
+                "https://…) : voir README, « Production deployment »."
+            )
+    trusted_proxies = _int("GRANTS_TRUSTED_PROXIES", 0)
+    if not 0 <= trusted_proxies <= 5:
+        raise ConfigError("GRANTS_TRUSTED_PROXIES : nombre de mandataires inverses devant l'application, de 0 à 5.")
     return {
         "ENV_NAME": "production" if production else "development",
-        "SECRET_KEY": secret or "dev-only-not-secret",
+        "SECRET_KEY": secret or DEVELOPMENT_SECRET_KEY,
         "DATABASE_URL": os.environ.get(
             "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'grants.sqlite3'}"
         ),
         "GRANTS_STORAGE_DIR": os.environ.get("GRANTS_STORAGE_DIR", str(INSTANCE_DIR / "storage")),
         "GRANTS_QPV_FILE": os.environ.get("GRANTS_QPV_FILE"),
-        "GRANTS_BASE_URL": os.environ.get("GRANTS_BASE_URL", "http://127.0.0.1:5000"),
+        "GRANTS_BASE_URL": base_url or DEVELOPMENT_BASE_URL,
+        # Hosts answered besides the base URL's (TRUSTED_HOSTS is derived from both in create_app).
+        "GRANTS_TRUSTED_HOSTS": _host_list(os.environ.get("GRANTS_TRUSTED_HOSTS")),
+        # How many reverse proxies stand in front of the application: their X-Forwarded-For /
+        # -Proto / -Host entries are believed (Werkzeug's ProxyFix), no more. 0: none.
+        "GRANTS_TRUSTED_PROXIES": trusted_proxies,
         "MAIL_SERVER": os.environ.get("MAIL_SERVER"),
         # Without MAIL_SERVER, development writes each e-mail whole to this folder (.eml
         # files, readable by any mail client); the log only says where. None: log only.
