@@ -12,6 +12,7 @@ from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from . import config as config_module
 from .extensions import csrf, db, limiter, login_manager
@@ -43,6 +44,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         # client cannot choose its address by sending the header itself. The Host header is the
         # proxy's (``proxy_set_header Host $host``), checked against TRUSTED_HOSTS.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    # Ids above what an INTEGER column holds are no page (404), on every <int:…> route.
+    app.url_map.converters["int"] = IdConverter
     # Flask-WTF's i18n needs Flask-Babel; our forms set WTForms' French locale themselves.
     app.config.setdefault("WTF_I18N_ENABLED", False)
 
@@ -81,6 +84,23 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.logger.warning("MAIL_SERVER absent : aucun e-mail ne sera envoyé (accusés, notifications, "
                            "liens de réinitialisation du mot de passe).")
     return app
+
+
+MAX_ID = 2**31 - 1  # primary keys and numbers are INTEGER columns (32 bits on PostgreSQL)
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: 0 to 2³¹ − 1. A larger number names nothing (404), and
+    never reaches the database, which cannot bind it (a 500 on SQLite past 2⁶³)."""
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
+
+    def to_python(self, value: str) -> Any:
+        if len(value) > len(str(MAX_ID)):
+            raise ValidationError()  # also spares int() a number of thousands of digits
+        return super().to_python(value)
 
 
 UNTRUSTED_HOST_PAGE = """<!doctype html>

@@ -30,6 +30,7 @@ from ..models import (
 )
 from ..operations import accounts
 from ..operations.calls import CALL_FIELDS, create_call, update_call
+from ..pagination import clamp_page, requested_page
 from ..security import admin_required, get_or_404, password_confirmation_required
 from . import bp
 
@@ -114,14 +115,14 @@ def edit_call(call_id: int) -> str | Response:
 @bp.route("/comptes")
 @admin_required
 def list_users() -> str:
-    page = max(request.args.get("page", 1, type=int), 1)
     per_page = 50
     total = db.session.scalar(select(func.count(User.id))) or 0
+    page, pages = clamp_page(requested_page(request.args), total, per_page)
     users = db.session.scalars(
         select(User).order_by(User.role, User.email).limit(per_page).offset((page - 1) * per_page)
     ).all()
     return render_template(
-        "admin/users.html", users=users, page=page, pages=max((total - 1) // per_page + 1, 1),
+        "admin/users.html", users=users, page=page, pages=pages,
         total=total, join_requests=accounts.pending_members(),
     )
 
