@@ -86,7 +86,10 @@ def file_size(size: int) -> str:
 
 
 def register(app) -> None:  # type: ignore[no-untyped-def]
+    from .mail import user_text
+
     app.jinja_env.filters.update(
+        user_text=user_text,
         iso_date=iso_date,
         decimal_text=decimal_text,
         money_text=money_text,

@@ -17,7 +17,7 @@ from ..extensions import db
 from ..urls import external_url
 from ..forms.admin import CallForm, UserCreateForm
 from ..forms.auth import MembershipDecisionForm
-from ..mail import send_email
+from ..mail import send_safely
 from ..models import (
     DEFAULT_ADMISSIBILITY_CRITERIA,
     DEFAULT_REQUIRED_ATTACHMENTS,
@@ -176,18 +176,25 @@ def new_user() -> str | Response:
             form.email.errors.append(str(exc))
             return render_template("admin/user_form.html", form=form)
         db.session.commit()
-        send_email(
+        sent = send_safely(
             user.email,
             "Votre compte Parcours QPV",
             "email/account_created.txt",
             user=user,
             link=external_url("auth.reset_password", token=accounts.make_reset_token(user)),
         )
-        flash(
-            f"Compte créé pour {user.full_name}. Un lien pour choisir son mot de passe "
-            f"a été envoyé à {user.email}.",
-            "success",
-        )
+        if sent:
+            flash(
+                f"Compte créé pour {user.full_name}. Un lien pour choisir son mot de passe "
+                f"a été envoyé à {user.email}.",
+                "success",
+            )
+        else:
+            flash(
+                f"Compte créé pour {user.full_name}, mais le courriel n'a pas pu être envoyé à {user.email} : "
+                "la personne peut choisir son mot de passe avec « Mot de passe oublié ? » sur la page de connexion.",
+                "warning",
+            )
         return redirect(url_for("admin.list_users"))
     return render_template("admin/user_form.html", form=form)
 

@@ -18,7 +18,7 @@ from ..forms.auth import (
     RegisterForm,
     ResetPasswordForm,
 )
-from ..mail import send_email
+from ..mail import send_safely
 from ..models import StructureKind
 from ..operations import accounts
 from ..security import (
@@ -154,7 +154,8 @@ def forgot_password() -> str | Response:
         user = accounts.find_user(form.email.data)
         if user is not None and user.is_active:
             token = accounts.make_reset_token(user)
-            send_email(
+            # A mail failure answers the same as success: no account enumeration through errors.
+            send_safely(
                 user.email,
                 "Réinitialisation de votre mot de passe",
                 "email/password_reset.txt",

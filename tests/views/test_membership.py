@@ -63,7 +63,7 @@ def test_registering_with_an_existing_siret_asks_to_join_and_tells_the_members(
     [mail] = smtp_server.messages
     assert set(mail["To"].split(", ")) == {member.email, colleague.email}
     body = mail.get_content()
-    assert "Paul Inconnu (paul@exemple.fr)" in body and structure.name in body
+    assert "« Paul Inconnu » (paul@exemple.fr)" in body and structure.name in body
     assert "http://localhost/porteur/structure#demandes-rattachement" in body
 
     # Logged in, the requester sees the waiting page instead of the structure's space.
