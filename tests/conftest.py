@@ -239,6 +239,15 @@ def login_admin(login_as, confirm_password, users):  # type: ignore[no-untyped-d
     return login
 
 
+def open_reset_link(client: FlaskClient, link: str) -> str:
+    """Follow an e-mailed ``/compte/reinitialiser/<token>`` link as a browser does: the token
+    moves into the session and the browser lands on the form's URL, returned (no token in it)."""
+    response = client.get(link)
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    assert response.headers["Location"] == "/compte/reinitialiser"
+    return response.headers["Location"]
+
+
 # Factories ------------------------------------------------------------------------------
 
 _sequence = itertools.count(1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -173,19 +173,37 @@ def forgot_password() -> str | Response:
     return render_template("auth/forgot_password.html", form=form)
 
 
-@bp.route("/reinitialiser/<token>", methods=["GET", "POST"])
+RESET_TOKEN = "_reset_token"  # the reset link's token, kept in the session (signed cookie)
+
+
+@bp.route("/reinitialiser/<token>")
+@public
+def reset_password(token: str) -> Response:
+    """The e-mailed link: its token moves into the session and the browser goes on to a URL
+    without it, so that it stays out of access logs, history and Referer headers after this
+    first request (and the token is single use: changing the password voids it)."""
+    if accounts.user_for_reset_token(token) is None:
+        flash("Ce lien de réinitialisation est invalide ou a expiré. Demandez-en un nouveau.", "error")
+        return redirect(url_for("auth.forgot_password"))
+    session[RESET_TOKEN] = token
+    return redirect(url_for("auth.choose_password"))
+
+
+@bp.route("/reinitialiser", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 @public
-def reset_password(token: str) -> str | Response:
-    user = accounts.user_for_reset_token(token)
+def choose_password() -> str | Response:
+    token = session.get(RESET_TOKEN)
+    user = accounts.user_for_reset_token(token) if isinstance(token, str) else None
     if user is None:
+        session.pop(RESET_TOKEN, None)
         flash("Ce lien de réinitialisation est invalide ou a expiré. Demandez-en un nouveau.", "error")
         return redirect(url_for("auth.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
         accounts.change_password(user, form.password.data)
         db.session.commit()
-        end_session()
+        end_session()  # the token goes with the session
         flash("Votre mot de passe est modifié. Connectez-vous avec le nouveau.", "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form)

@@ -17,6 +17,7 @@ PUBLIC_ENDPOINTS = {
     "auth.register",
     "auth.forgot_password",
     "auth.reset_password",
+    "auth.choose_password",
 }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from grants.extensions import limiter
 from grants.models import AuditEntry, Role, Structure, User
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, open_reset_link
 
 GENERIC = "Adresse électronique ou mot de passe incorrect"
 
@@ -136,7 +136,8 @@ def test_password_reset_by_email_link(client, users, smtp_server):
     assert message["To"] == user.email
     assert "Réinitialisation" in message["Subject"]
     link = _reset_link(message)
-    response = client.post(link, data={"password": "mon-nouveau-secret-1", "confirm": "mon-nouveau-secret-1"})
+    form = open_reset_link(client, link)
+    response = client.post(form, data={"password": "mon-nouveau-secret-1", "confirm": "mon-nouveau-secret-1"})
     assert response.status_code == 302
     assert login(client, user.email, "mon-nouveau-secret-1").status_code == 302
     # The link is single-use: the password hash it was tied to has changed.
