@@ -173,7 +173,7 @@ def forgot_password() -> str | Response:
     return render_template("auth/forgot_password.html", form=form)
 
 
-RESET_TOKEN = "_reset_token"  # the reset link's token, kept in the session (signed cookie)
+RESET_TOKEN = "_reset_token"  # noqa: S105  (a session key: the reset link's token is kept under it)
 
 
 @bp.route("/reinitialiser/<token>")
