@@ -133,6 +133,8 @@ def from_environment() -> dict:
         ),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "10 per minute"),
+        # Failed attempts (wrong password) per client address, whatever the accounts tried.
+        "RATELIMIT_LOGIN_FAILURES": os.environ.get("RATELIMIT_LOGIN_FAILURES", "50 per hour"),
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -142,8 +144,14 @@ def from_environment() -> dict:
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", "65536")),
         "PASSWORD_RESET_MAX_AGE": 3600,
+        # Failed password checks of an account before its slowdown: from then on, a browser the
+        # account never logged in from may try once per delay, which doubles from
+        # LOGIN_DELAY_FIRST_SECONDS up to LOGIN_DELAY_MAX_SECONDS; the owner's known browsers
+        # are never refused (grants.security: known devices), so nobody can lock them out.
         "LOGIN_MAX_FAILURES": 5,
-        "LOGIN_LOCK_MINUTES": 15,
+        "LOGIN_DELAY_FIRST_SECONDS": 60,
+        "LOGIN_DELAY_MAX_SECONDS": 15 * 60,
+        "KNOWN_DEVICE_DAYS": int(os.environ.get("GRANTS_KNOWN_DEVICE_DAYS", "180")),
         "SESSION_IDLE_MINUTES": int(os.environ.get("GRANTS_SESSION_IDLE_MINUTES", "30")),
         "SESSION_MAX_HOURS": int(os.environ.get("GRANTS_SESSION_MAX_HOURS", "12")),
         "PASSWORD_CONFIRM_MINUTES": int(os.environ.get("GRANTS_PASSWORD_CONFIRM_MINUTES", "10")),

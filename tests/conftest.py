@@ -110,6 +110,7 @@ def app_test_config(database_url: str, storage_dir: str) -> dict[str, Any]:
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 256,
         "RATELIMIT_LOGIN": "10000 per minute",
+        "RATELIMIT_LOGIN_FAILURES": "100000 per hour",
     }
 
 

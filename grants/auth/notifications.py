@@ -1,4 +1,5 @@
-"""E-mails about requests to join a structure, sent once the change is committed.
+"""E-mails about accounts, sent once the change is committed: requests to join a structure and
+their decisions, failed attempts on an account.
 
 A mail failure is logged and never undoes the request or the decision."""
 
@@ -39,4 +40,15 @@ def notify_membership_decided(requester: User, *, approved: bool) -> None:
         "email/membership_decided.txt",
         requester=requester, structure=structure, approved=approved,
         link=external_url("auth.login"),
+    )
+
+
+def notify_login_slowdown(user: User) -> None:
+    """Tell the owner that repeated wrong passwords slow their account down for new browsers."""
+    from flask import current_app
+
+    send_safely(
+        [user.email], "Tentatives de connexion à votre compte", "email/login_slowdown.txt",
+        user=user, failures=current_app.config["LOGIN_MAX_FAILURES"],
+        link=external_url("auth.forgot_password"),
     )

@@ -24,14 +24,15 @@ from ..operations import accounts
 from ..security import (
     admin_required,
     end_session,
+    known_device_accounts,
     login_required_any,
     public,
     record_password_confirmation,
+    remember_device,
     start_session,
-    verify_password,
 )
 from . import bp
-from .notifications import notify_membership_requested
+from .notifications import notify_login_slowdown, notify_membership_requested
 
 GENERIC_LOGIN_ERROR = "Adresse électronique ou mot de passe incorrect, ou compte temporairement bloqué."
 
@@ -50,22 +51,39 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _failure_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN_FAILURES"]
+
+
+def _refused(response: Response) -> bool:
+    """A password form answered with itself again: the attempt failed (counts per address)."""
+    return response.status_code == 200
+
+
+def _tell_owner(attempt: accounts.Attempt) -> None:
+    if attempt.slowed is not None:
+        notify_login_slowdown(attempt.slowed)
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_failure_limit, methods=["POST"], deduct_when=_refused)
 @public
 def login() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        attempt = accounts.authenticate(form.email.data, form.password.data, known_accounts=known_device_accounts())
         db.session.commit()
+        _tell_owner(attempt)
+        user = attempt.user
         if user is None:
             flash(GENERIC_LOGIN_ERROR, "error")
             return render_template("auth/login.html", form=form), 200
         start_session(user)  # a new session at login (no fixation)
         flash(f"Bienvenue, {user.full_name}.", "success")
-        return redirect(_safe_next(request.args.get("next")))
+        return remember_device(redirect(_safe_next(request.args.get("next"))), user)
     return render_template("auth/login.html", form=form)
 
 
@@ -210,13 +228,23 @@ def choose_password() -> str | Response:
 
 
 @bp.route("/mot-de-passe", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_failure_limit, methods=["POST"], deduct_when=_refused)
 @login_required_any
 def change_password() -> str | Response:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        if not verify_password(user, form.current_password.data):
-            form.current_password.errors.append("Mot de passe actuel incorrect.")
+        # The current password is checked like the login's: failures count towards the same
+        # slowdown, so a stolen session is no oracle for it.
+        attempt = accounts.check_password(user, form.current_password.data, known_accounts=known_device_accounts(),
+                                          action="user.password_check")
+        db.session.commit()
+        _tell_owner(attempt)
+        if attempt.user is None:
+            form.current_password.errors.append(
+                "Mot de passe actuel incorrect, ou trop de tentatives récentes : réessayez dans quelques minutes."
+            )
             return render_template("auth/change_password.html", form=form)
         accounts.change_password(user, form.password.data)
         db.session.commit()
@@ -229,14 +257,17 @@ def change_password() -> str | Response:
 
 @bp.route("/confirmation", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_failure_limit, methods=["POST"], deduct_when=_refused)
 @admin_required
 def confirm_password() -> str | Response:
     """Type the password again before an admin action (valid PASSWORD_CONFIRM_MINUTES)."""
     form = ConfirmPasswordForm()
     if form.validate_on_submit():
-        confirmed = accounts.confirm_password(current_user._get_current_object(), form.password.data)
+        attempt = accounts.check_password(current_user._get_current_object(), form.password.data,
+                                          known_accounts=known_device_accounts())
         db.session.commit()
-        if confirmed:
+        _tell_owner(attempt)
+        if attempt.user is not None:
             record_password_confirmation()
             minutes = current_app.config["PASSWORD_CONFIRM_MINUTES"]
             flash(f"Mot de passe confirmé pour les {minutes} prochaines minutes.", "success")

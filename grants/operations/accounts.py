@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -133,53 +134,77 @@ def pending_members(structure_id: int | None = None) -> list[User]:
     return list(db.session.scalars(query.order_by(User.created_at, User.id)))
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """Return the user if the credentials are right and the account is usable.
+@dataclass(frozen=True)
+class Attempt:
+    """The outcome of a password check: ``user`` when it succeeded, and ``slowed``, the account
+    whose slowdown this failure has just started (its owner is told by e-mail)."""
 
-    Failures count per account; after LOGIN_MAX_FAILURES the account is locked for
-    LOGIN_LOCK_MINUTES whatever the password, and the caller shows the same generic
-    message as for a wrong password.
+    user: User | None
+    slowed: User | None = None
+
+
+def _slowed_for(user: User, now: datetime, known_accounts: frozenset[int]) -> bool:
+    """Is ``user`` slowed down for this browser (one the account never logged in from)?"""
+    return user.id not in known_accounts and user.locked_until is not None and user.locked_until > now
+
+
+def authenticate(email: str, password: str, *, known_accounts: frozenset[int] = frozenset()) -> Attempt:
+    """Check the credentials; ``Attempt.user`` is the user when they are right and the account usable.
+
+    No one can lock an account: after LOGIN_MAX_FAILURES failures, a browser the account never
+    logged in from (``known_accounts``: the device cookie's accounts) may try once per delay,
+    growing from LOGIN_DELAY_FIRST_SECONDS to LOGIN_DELAY_MAX_SECONDS; an attempt inside the
+    delay is refused unchecked, with the generic message of a wrong password. The owner's
+    usual browsers are never slowed, and the password reset lifts the delay. The attacking
+    address itself is throttled by the rate limits of the login form.
     """
     user = find_user(email)
     now = utcnow()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        verify_password(None, password)
-        return None
+    if user is not None and _slowed_for(user, now, known_accounts):
+        verify_password(None, password)  # the same effort as a real check
+        return Attempt(None)
     if not verify_password(user, password) or user is None or not user.is_active:
-        if user is not None:
-            _count_failure(user, now)
-        return None
+        started = _count_failure(user, now) if user is not None else False
+        return Attempt(None, slowed=user if started else None)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     log_action("user.login", user, user)
-    return user
+    return Attempt(user)
 
 
-def confirm_password(user: User, password: str) -> bool:
-    """Check the password of a logged-in user before a sensitive action.
+def check_password(
+    user: User, password: str, *, known_accounts: frozenset[int] = frozenset(), action: str = "user.password_confirm",
+) -> Attempt:
+    """Check the password of a logged-in user before a sensitive action (confirmation before
+    admin actions, password change).
 
-    Failures count towards the same lock as the login form, so a stolen session cannot
+    Failures count towards the same slowdown as the login form, so a stolen session cannot
     be used to guess the password."""
     now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
+    if _slowed_for(user, now, known_accounts):
         verify_password(None, password)
-        return False
+        return Attempt(None)
     if not verify_password(user, password):
-        _count_failure(user, now)
-        return False
+        return Attempt(None, slowed=user if _count_failure(user, now) else None)
     user.failed_logins = 0
-    log_action("user.password_confirm", user, user)
-    return True
+    user.locked_until = None
+    log_action(action, user, user)
+    return Attempt(user)
 
 
-def _count_failure(user: User, now: datetime) -> None:
+def _count_failure(user: User, now: datetime) -> bool:
+    """One more failure; True when it starts the account's slowdown (the owner is told once)."""
     user.failed_logins += 1
-    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-        user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-        user.failed_logins = 0
-        log_action("user.locked", user, None)
+    excess = user.failed_logins - current_app.config["LOGIN_MAX_FAILURES"]
+    started = excess == 0
+    if excess >= 0:
+        first, longest = current_app.config["LOGIN_DELAY_FIRST_SECONDS"], current_app.config["LOGIN_DELAY_MAX_SECONDS"]
+        user.locked_until = now + timedelta(seconds=min(first * 2 ** min(excess, 20), longest))
+        if started:
+            log_action("user.slowed_down", user, None, details={"failures": user.failed_logins})
     db.session.flush()
+    return started
 
 
 def logout(user: User) -> None:
