@@ -135,6 +135,8 @@ def from_environment() -> dict:
         "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "10 per minute"),
         # Failed attempts (wrong password) per client address, whatever the accounts tried.
         "RATELIMIT_LOGIN_FAILURES": os.environ.get("RATELIMIT_LOGIN_FAILURES", "50 per hour"),
+        # E-mails the registration and reset forms send to one address, whoever asks.
+        "RATELIMIT_PER_ADDRESS": os.environ.get("RATELIMIT_PER_ADDRESS", "5 per hour"),
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -144,6 +146,8 @@ def from_environment() -> dict:
         "ARGON2_TIME_COST": int(os.environ.get("ARGON2_TIME_COST", "3")),
         "ARGON2_MEMORY_COST": int(os.environ.get("ARGON2_MEMORY_COST", "65536")),
         "PASSWORD_RESET_MAX_AGE": 3600,
+        # How long the link that confirms a registration's e-mail address stays valid.
+        "REGISTRATION_MAX_HOURS": 48,
         # Failed password checks of an account before its slowdown: from then on, a browser the
         # account never logged in from may try once per delay, which doubles from
         # LOGIN_DELAY_FIRST_SECONDS up to LOGIN_DELAY_MAX_SECONDS; the owner's known browsers

@@ -111,6 +111,7 @@ def app_test_config(database_url: str, storage_dir: str) -> dict[str, Any]:
         "ARGON2_MEMORY_COST": 256,
         "RATELIMIT_LOGIN": "10000 per minute",
         "RATELIMIT_LOGIN_FAILURES": "100000 per hour",
+        "RATELIMIT_PER_ADDRESS": "100000 per hour",
     }
 
 
@@ -247,6 +248,26 @@ def open_reset_link(client: FlaskClient, link: str) -> str:
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     assert response.headers["Location"] == "/compte/reinitialiser"
     return response.headers["Location"]
+
+
+REGISTRATION_LINK_RE = re.compile(r"https?://[^/\s]+(/compte/inscription/confirmer/\S+)")
+
+
+def register_through_email(client: FlaskClient, data: dict[str, Any], mailbox: Mailbox) -> Any:
+    """Register as a person does: the form, the link e-mailed to the address (taken out of
+    ``mailbox``, so that a test reads only the mails that follow), the activation button.
+    Returns the activation's response."""
+    before = len(mailbox.messages)
+    sent = client.post("/compte/inscription", data=data)
+    assert (sent.status_code, sent.headers.get("Location")) == (302, "/compte/inscription/envoyee"), \
+        sent.get_data(as_text=True)[:1000]
+    [mail] = mailbox.messages[before:]
+    del mailbox.messages[before]
+    link = REGISTRATION_LINK_RE.search(mail.get_content())
+    assert link, mail.get_content()
+    opened = client.get(link.group(1))
+    assert (opened.status_code, opened.headers["Location"]) == (302, "/compte/inscription/confirmer")
+    return client.post("/compte/inscription/confirmer", data={})
 
 
 # Factories ------------------------------------------------------------------------------

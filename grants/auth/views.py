@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db, limiter
 from ..urls import external_url
+from ..forms.dossier import ConfirmForm
 from ..forms.auth import (
     ChangePasswordForm,
     ConfirmPasswordForm,
@@ -97,28 +98,106 @@ def logout() -> Response:
     return redirect(url_for("auth.login"))
 
 
+def _address_limit() -> str:
+    return current_app.config["RATELIMIT_PER_ADDRESS"]
+
+
+def _target_address() -> str:
+    """The address a form would e-mail: its messages are limited per address, whoever asks
+    (nobody can flood someone's mailbox through the application)."""
+    return "address:" + accounts.normalise_email(request.form.get("email", ""))[:254]
+
+
+REGISTRATION_TOKEN = "_registration_token"  # noqa: S105  (a session key: the confirmation link's token)
+REGISTRATION_ADDRESS = "_registration_address"
+
+
 @bp.route("/inscription", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"], key_func=_target_address)
 @public
 def register() -> str | Response:
+    """Answer the same whether the address has an account or not: the address receives either
+    the link that creates the account or a reminder that it has one (no enumeration)."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            user = accounts.register_applicant(
-                email=form.email.data,
-                full_name=form.full_name.data,
-                password=form.password.data,
-                siret=form.siret.data,
-                structure_name=form.structure_name.data,
-                structure_kind=StructureKind(form.structure_kind.data),
-            )
-        except accounts.AccountError as exc:
-            form.email.errors.append(str(exc))
-            return render_template("auth/register.html", form=form)
+        sent = accounts.request_registration(
+            email=form.email.data,
+            full_name=form.full_name.data,
+            password=form.password.data,
+            siret=form.siret.data,
+            structure_name=form.structure_name.data,
+            structure_kind=StructureKind(form.structure_kind.data),
+        )
         db.session.commit()
-        start_session(user)
+        if sent.token is not None:
+            send_safely(
+                sent.email, "Confirmez votre adresse pour créer votre compte", "email/registration_confirm.txt",
+                full_name=form.full_name.data, hours=current_app.config["REGISTRATION_MAX_HOURS"],
+                link=external_url("auth.confirm_registration_link", token=sent.token),
+            )
+        else:
+            send_safely(
+                sent.email, "Vous avez déjà un compte", "email/registration_existing.txt",
+                login=external_url("auth.login"), forgot=external_url("auth.forgot_password"),
+            )
+        session[REGISTRATION_ADDRESS] = sent.email
+        return redirect(url_for("auth.registration_sent"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/inscription/envoyee")
+@public
+def registration_sent() -> str | Response:
+    address = session.get(REGISTRATION_ADDRESS)
+    if not isinstance(address, str):
+        return redirect(url_for("auth.register"))
+    return render_template("auth/registration_sent.html", address=address,
+                           hours=current_app.config["REGISTRATION_MAX_HOURS"])
+
+
+INVALID_REGISTRATION_LINK = (
+    "Ce lien d'inscription est invalide, a déjà servi ou a expiré. Inscrivez-vous de nouveau : "
+    "un nouveau lien vous sera envoyé."
+)
+
+
+@bp.route("/inscription/confirmer/<token>")
+@public
+def confirm_registration_link(token: str) -> Response:
+    """The e-mailed link: as for a reset link, its token moves into the session and the
+    browser goes on to a URL without it."""
+    if accounts.registration_for_token(token) is None:
+        flash(INVALID_REGISTRATION_LINK, "error")
+        return redirect(url_for("auth.register"))
+    session[REGISTRATION_TOKEN] = token
+    return redirect(url_for("auth.confirm_registration"))
+
+
+@bp.route("/inscription/confirmer", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@public
+def confirm_registration() -> str | Response:
+    """Create the account once its address is confirmed (a button: mail scanners that open
+    links create nothing)."""
+    registration = accounts.registration_for_token(session.get(REGISTRATION_TOKEN))
+    if registration is None:
+        session.pop(REGISTRATION_TOKEN, None)
+        flash(INVALID_REGISTRATION_LINK, "error")
+        return redirect(url_for("auth.register"))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.confirm_registration(registration)
+        except accounts.AccountError as exc:
+            db.session.commit()  # the spent request goes
+            session.pop(REGISTRATION_TOKEN, None)
+            flash(str(exc), "error")
+            return redirect(url_for("auth.login"))
+        db.session.commit()
+        start_session(user)  # (clears the token too)
         if user.is_pending_member:
             notify_membership_requested(user)
             flash(
@@ -126,13 +205,14 @@ def register() -> str | Response:
                 "votre demande de rattachement est transmise à ses membres.",
                 "info",
             )
-            return redirect(url_for("auth.membership_pending"))
+            return remember_device(redirect(url_for("auth.membership_pending")), user)
         flash(
             f"Votre compte est créé et rattaché à la structure « {user.structure.name} ».",
             "success",
         )
-        return redirect(url_for("main.index"))
-    return render_template("auth/register.html", form=form)
+        return remember_device(redirect(url_for("main.index")), user)
+    return render_template("auth/confirm_registration.html", registration=registration, form=form,
+                           kind_title=registration.structure_kind.title)
 
 
 @bp.route("/rattachement-en-attente")
@@ -165,6 +245,7 @@ def hold_pending_members() -> Response | None:
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"], key_func=_target_address)
 @public
 def forgot_password() -> str | Response:
     form = ForgotPasswordForm()

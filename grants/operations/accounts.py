@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Role, Structure, StructureKind, User, utcnow
+from ..models import RegistrationRequest, Role, Structure, StructureKind, User, utcnow
 from ..models.users import MembershipState, new_session_token
 from ..security import hash_password, verify_password
 from .audit import log_action
@@ -35,21 +36,25 @@ def create_user(
     email: str,
     full_name: str,
     role: Role,
-    password: str,
+    password: str | None = None,
+    password_hash: str | None = None,
     structure: Structure | None = None,
     actor: User | None = None,
 ) -> User:
+    """A new account, with ``password`` (hashed here) or an already computed ``password_hash``."""
     email = normalise_email(email)
     if find_user(email) is not None:
         raise AccountError("Un compte existe déjà avec cette adresse e-mail.")
     if (role is Role.applicant) != (structure is not None):
         raise AccountError("Seuls les comptes porteurs de projet sont rattachés à une structure.")
+    if (password is None) == (password_hash is None):
+        raise ValueError("create_user needs a password or its hash, not both")
     user = User(
         email=email,
         full_name=full_name.strip(),
         role=role,
         structure=structure,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password or ""),
         password_changed_at=utcnow(),
     )
     db.session.add(user)
@@ -65,10 +70,11 @@ def register_applicant(
     *,
     email: str,
     full_name: str,
-    password: str,
     siret: str,
     structure_name: str,
     structure_kind: StructureKind,
+    password: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
     """Create an applicant account, and its structure when the SIRET is new.
 
@@ -85,7 +91,8 @@ def register_applicant(
         db.session.flush()
         log_action("structure.create", structure, None, details={"siret": siret})
     user = create_user(
-        email=email, full_name=full_name, role=Role.applicant, password=password, structure=structure
+        email=email, full_name=full_name, role=Role.applicant, password=password, password_hash=password_hash,
+        structure=structure,
     )
     if joining:
         user.membership = MembershipState.pending
@@ -93,6 +100,81 @@ def register_applicant(
         "user.register", user, user, to_state=user.membership.value,
         details={"structure_id": structure.id, "joins_existing_structure": joining},
     )
+    return user
+
+
+# Registration by e-mail -----------------------------------------------------------------------
+# Registering answers the same whether the address has an account or not (no enumeration):
+# the account is created only once the link e-mailed to the address is opened, and an address
+# that already has an account receives a reminder instead of a link.
+
+
+@dataclass(frozen=True)
+class RegistrationSent:
+    """What to e-mail ``email``: the confirmation link's ``token``, or None when the address
+    already has an account (its owner is reminded of it instead)."""
+
+    email: str
+    token: str | None
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _registration_max_age() -> timedelta:
+    return timedelta(hours=current_app.config["REGISTRATION_MAX_HOURS"])
+
+
+def request_registration(
+    *, email: str, full_name: str, password: str, siret: str, structure_name: str, structure_kind: StructureKind,
+) -> RegistrationSent:
+    """Keep a registration until its address is confirmed (``RegistrationSent.token``), or
+    note that the address already has an account. Expired requests are purged on the way."""
+    email = normalise_email(email)
+    now = utcnow()
+    db.session.execute(delete(RegistrationRequest).where(RegistrationRequest.created_at < now - _registration_max_age()))
+    password_hash = hash_password(password)  # in both cases: the same time either way
+    existing = find_user(email)
+    if existing is not None:
+        log_action("user.register_existing_address", existing, None)
+        return RegistrationSent(email, None)
+    token = secrets.token_urlsafe(32)
+    db.session.add(RegistrationRequest(
+        token_sha256=_token_digest(token), email=email, full_name=full_name.strip(),
+        structure_name=structure_name.strip(), siret=siret, structure_kind=structure_kind,
+        password_hash=password_hash, created_at=now,
+    ))
+    db.session.flush()
+    return RegistrationSent(email, token)
+
+
+def registration_for_token(token: object) -> RegistrationRequest | None:
+    """The registration waiting for this link, if it is still valid."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        return None
+    request = db.session.scalar(
+        select(RegistrationRequest).where(RegistrationRequest.token_sha256 == _token_digest(token))
+    )
+    if request is None or request.created_at < utcnow() - _registration_max_age():
+        return None
+    return request
+
+
+def confirm_registration(request: RegistrationRequest) -> User:
+    """The address is confirmed: create the account (and the structure when its SIRET is new,
+    or a request to join it). Every other pending registration of the address goes."""
+    if find_user(request.email) is not None:
+        db.session.delete(request)
+        raise AccountError(
+            "Un compte existe déjà avec cette adresse : connectez-vous, ou choisissez « Mot de passe oublié ? »."
+        )
+    user = register_applicant(
+        email=request.email, full_name=request.full_name, siret=request.siret,
+        structure_name=request.structure_name, structure_kind=request.structure_kind,
+        password_hash=request.password_hash,
+    )
+    db.session.execute(delete(RegistrationRequest).where(RegistrationRequest.email == request.email))
     return user
 
 

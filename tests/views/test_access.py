@@ -18,6 +18,9 @@ PUBLIC_ENDPOINTS = {
     "auth.forgot_password",
     "auth.reset_password",
     "auth.choose_password",
+    "auth.registration_sent",
+    "auth.confirm_registration_link",
+    "auth.confirm_registration",
 }
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from grants.extensions import limiter
 from grants.models import AuditEntry, Role, Structure, User
 
-from tests.conftest import PASSWORD, open_reset_link
+from tests.conftest import PASSWORD, open_reset_link, register_through_email
 
 GENERIC = "Adresse électronique ou mot de passe incorrect"
 
@@ -174,8 +174,8 @@ REGISTRATION = {
 }
 
 
-def test_register_creates_structure_and_logs_in(client, db):
-    response = client.post("/compte/inscription", data=REGISTRATION)
+def test_register_creates_structure_and_logs_in(client, db, smtp_server):
+    response = register_through_email(client, REGISTRATION, smtp_server)
     assert response.status_code == 302
     user = db.session.scalar(select(User).where(User.email == "nadia@ml-exemple.fr"))
     assert user.role is Role.applicant
@@ -183,13 +183,14 @@ def test_register_creates_structure_and_logs_in(client, db):
     assert "Appels à projets ouverts" in client.get("/").get_data(as_text=True)
 
 
-def test_second_person_of_a_structure_asks_to_join_it_and_a_member_approves(client, app, db):
+def test_second_person_of_a_structure_asks_to_join_it_and_a_member_approves(client, app, db, smtp_server):
     """A SIRET is public: the second person is a pending member until the first approves."""
-    client.post("/compte/inscription", data=REGISTRATION)
+    register_through_email(client, REGISTRATION, smtp_server)
     second = app.test_client()
-    response = second.post(
-        "/compte/inscription",
-        data=REGISTRATION | {"email": "paul@ml-exemple.fr", "full_name": "Paul Collègue", "structure_name": "autre nom"},
+    response = register_through_email(
+        second,
+        REGISTRATION | {"email": "paul@ml-exemple.fr", "full_name": "Paul Collègue", "structure_name": "autre nom"},
+        smtp_server,
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/compte/rattachement-en-attente"
@@ -220,6 +221,9 @@ def test_register_with_invalid_siret_keeps_input_and_explains(client, db):
     assert db.session.scalar(select(User).where(User.email == "nadia@ml-exemple.fr")) is None
 
 
-def test_register_with_existing_email_is_refused(client, users):
+def test_register_with_an_existing_email_answers_as_usual_and_tells_the_address(client, users, smtp_server):
+    """Issue 14, item 6 (tests/security/test_registration.py has the rest)."""
     response = client.post("/compte/inscription", data=REGISTRATION | {"email": users["officer"].email})
-    assert "Un compte existe déjà" in response.get_data(as_text=True)
+    assert (response.status_code, response.headers["Location"]) == (302, "/compte/inscription/envoyee")
+    [mail] = smtp_server.messages
+    assert mail["To"] == users["officer"].email and "déjà un compte" in mail["Subject"]
