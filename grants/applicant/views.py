@@ -191,6 +191,8 @@ def _section_form(dossier: Dossier, key: str, formdata: Any = None) -> Any:
     kwargs: dict[str, Any] = {}
     if key == "territories":
         kwargs["qpv_choices"] = _qpv_choices(dossier.call)
+    if key == "project":
+        kwargs["call"] = dossier.call  # its calendar bounds the operation's dates
     if formdata is not None:
         return section.form(**kwargs)
     return section.form.from_content((dossier.content or {}).get(key) or {}, **kwargs)

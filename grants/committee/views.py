@@ -70,7 +70,7 @@ def _member_choices() -> list[tuple[int, str]]:
 @staff_required
 def new_session(call_id: int) -> str | Response | tuple[str, int]:
     call = get_or_404(Call, call_id)
-    form = SessionForm(member_choices=_member_choices())
+    form = SessionForm(member_choices=_member_choices(), call=call)
     if form.validate_on_submit():
         members = db.session.scalars(select(User).where(User.id.in_(form.members.data or []))).all()
         try:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ from .base import BaseForm, choices
 from .fields import FrenchDecimalField, ParisDateTimeField
 
 REQUIRED = "Ce champ est obligatoire."
+MAX_CALL_YEARS = 3  # opening to closing (the reference call was open four months)
 _CODE = re.compile(r"^[a-z0-9_]{2,40}$")
 
 
@@ -140,6 +142,8 @@ class CallForm(BaseForm):
     def validate_closes_at(self, field: ParisDateTimeField) -> None:
         if self.opens_at.data and field.data and field.data <= self.opens_at.data:
             raise ValidationError("La clôture doit être postérieure à l'ouverture.")
+        if self.opens_at.data and field.data and field.data > self.opens_at.data + timedelta(days=366 * MAX_CALL_YEARS):
+            raise ValidationError(f"Un appel reste ouvert au plus {MAX_CALL_YEARS} ans : rapprochez la clôture.")
 
 
 STAFF_ROLES = [Role.officer, Role.committee, Role.admin]

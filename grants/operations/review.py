@@ -178,8 +178,8 @@ def request_complements(
     unknown = [s for s in sections if s not in SECTIONS_BY_KEY]
     if unknown or not (sections or attachment_types):
         raise DossierError("Choisissez au moins une section ou une pièce à compléter.")
-    if due_date <= today:
-        raise DossierError("L'échéance doit être postérieure à aujourd'hui.")
+    if (problem := ComplementRequest.due_date_problem(due_date, today)) is not None:
+        raise DossierError(problem)
     request = ComplementRequest(
         dossier=dossier, sections=sorted(set(sections)), attachment_types=sorted(set(attachment_types)),
         message=message.strip(), due_date=due_date, requested_by_id=actor.id,
