@@ -37,6 +37,7 @@ from grants.models import (
     Role,
     Structure,
     StructureKind,
+    StructureVerification,
     User,
 )
 from grants.operations.accounts import create_user
@@ -295,6 +296,9 @@ def make_structure(db: Any):  # type: ignore[no-untyped-def]
             "commune_insee": "59350",
             "commune_name": "Lille",
             "departement": "59",
+            # As the demo's: verified by DREETS staff (tests of verification ask for to_verify).
+            "verification": StructureVerification.verified,
+            "verified_at": datetime.now(UTC),
         } | overrides
         structure = Structure(**values)
         db.session.add(structure)

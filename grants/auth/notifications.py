@@ -52,3 +52,13 @@ def notify_login_slowdown(user: User) -> None:
         user=user, failures=current_app.config["LOGIN_MAX_FAILURES"],
         link=external_url("auth.forgot_password"),
     )
+
+
+def notify_siret_changed(structure: Structure, old_siret: str, actor: User, motive: str = "") -> None:
+    """Tell the structure's members that its SIRET changed, who changed it and why."""
+    send_safely(
+        [u.email for u in structure.users if u.is_active],
+        f"SIRET de la structure « {user_text(structure.name, 60)} » modifié", "email/structure_siret_changed.txt",
+        structure=structure, old_siret=old_siret, actor=actor, by_staff=actor.is_staff, motive=motive,
+        link=external_url("applicant.edit_structure"),
+    )

@@ -23,7 +23,7 @@ from .documents import FicheRender
 from .calls import DEFAULT_ADMISSIBILITY_CRITERIA, DEFAULT_REQUIRED_ATTACHMENTS, Call
 from .qpv import Qpv, QpvCommune, QpvList
 from .registrations import RegistrationRequest
-from .structures import STRUCTURE_KIND_TITLES, Structure, StructureKind
+from .structures import STRUCTURE_KIND_TITLES, Structure, StructureKind, StructureVerification
 from .types import Base, Money, Rate, UTCDateTime, utcnow
 from .users import ROLE_TITLES, Role, User
 
@@ -34,5 +34,5 @@ __all__ = [
     "TERMINAL_STATES",
     "AuditEntry", "Base", "FicheRender", "Call", "DEFAULT_ADMISSIBILITY_CRITERIA", "DEFAULT_REQUIRED_ATTACHMENTS",
     "Money", "Qpv", "QpvCommune", "QpvList", "ROLE_TITLES", "Rate", "RegistrationRequest", "Role", "STRUCTURE_KIND_TITLES",
-    "Structure", "StructureKind", "UTCDateTime", "User", "utcnow",
+    "Structure", "StructureKind", "StructureVerification", "UTCDateTime", "User", "utcnow",
 ]

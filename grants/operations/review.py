@@ -55,9 +55,11 @@ def auto_verdicts(dossier: Dossier, version: DossierVersion) -> dict[str, Any]:
     reference = set(
         db.session.scalars(select(Qpv.code).where(Qpv.qpv_list_id == call.qpv_list_id, Qpv.code.in_(codes))).all()
     ) if call.qpv_list_id and codes else set()
+    structure = dossier.structure
     return evaluate(
         version.snapshot, closes_at=call.closes_at,
         required_types=[a["code"] for a in call.required_attachments], reference_qpv=reference,
+        structure_verified_at=structure.verified_at if structure.is_verified else None,
     )
 
 
