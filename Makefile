@@ -30,7 +30,7 @@ demo: db ## Load the demo data (idempotent, whatever the database holds) and pri
 run: db ## Install, migrate, load demo data if the database is empty, serve on http://127.0.0.1:5000
 	$(GRANTS) demo-data --if-empty
 	@echo "Parcours QPV : http://127.0.0.1:$(PORT)"
-	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
+	GRANTS_BASE_URL=$${GRANTS_BASE_URL:-http://127.0.0.1:$(PORT)} $(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
 test: install ## Run the whole test suite (SQLite; PostgreSQL when TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest

@@ -63,6 +63,7 @@ from grants.models import (
     SessionStatus,
     Structure,
     StructureKind,
+    StructureVerification,
     User,
 )
 from grants.models.committee import session_members
@@ -333,6 +334,8 @@ class Generator:
                 "legal_rep_name": f"Claire Exemple {n}", "legal_rep_title": "Présidente",
                 "contact_name": f"Karim Démo {n}", "contact_email": f"contact@structure{n}.bench",
                 "contact_phone": "03 27 00 00 00", "created_at": self.now - timedelta(days=900), "version": 1,
+                # Verified by DREETS staff long ago (issue 14): the admissibility criterion passes.
+                "verification": StructureVerification.verified, "verified_at": self.now - timedelta(days=899),
             }
             rows.append(row)
             self.structures.append(row)
@@ -690,7 +693,7 @@ class Generator:
             snapshot = {"submitted_at": dossier["submitted_at"].isoformat(), "content": dossier["content"],
                         "attachments": [{"type_code": c} for c in REQUIRED_CODES], "finance": variant.finance}
             verdicts = evaluate(snapshot, closes_at=call["closes_at"], required_types=REQUIRED_CODES,
-                                reference_qpv=self.qpv_codes)
+                                reference_qpv=self.qpv_codes, structure_verified_at=self.now - timedelta(days=899))
             self.auto_answers[key] = {
                 criterion["code"]: {
                     "auto": verdicts[criterion["code"]].value if criterion["auto"] else None,

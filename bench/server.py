@@ -33,7 +33,9 @@ def server_environment(database_url: str, storage_dir: str, instance_dir: str) -
         "GRANTS_STORAGE_DIR": storage_dir,
         "GRANTS_INSTANCE_DIR": instance_dir,
         "GRANTS_BASE_URL": "https://parcours-qpv.example",
+        "GRANTS_TRUSTED_HOSTS": "127.0.0.1",  # the simulated browsers connect to 127.0.0.1:<port>
         "RATELIMIT_LOGIN": "100000 per minute",
+        "RATELIMIT_LOGIN_FAILURES": "100000 per hour",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")])),
     })
     for name in ("MAIL_SERVER", "ARGON2_TIME_COST", "ARGON2_MEMORY_COST"):

@@ -10,7 +10,9 @@ from typing import Any
 
 from flask import Flask, current_app, g, render_template, request
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, ValidationError
 
 from . import config as config_module
 from .extensions import csrf, db, limiter, login_manager
@@ -29,6 +31,21 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config_module.from_environment())
     if config:
         app.config.update(config)
+    if app.config.get("TRUSTED_HOSTS") is None:
+        # Requests for any other host are refused (400): nothing is ever built from a Host
+        # header the client chose (e-mailed links come from GRANTS_BASE_URL, grants.urls).
+        app.config["TRUSTED_HOSTS"] = config_module.trusted_hosts(
+            app.config["GRANTS_BASE_URL"], app.config.get("GRANTS_TRUSTED_HOSTS") or (),
+            development=app.config["ENV_NAME"] != "production",
+        )
+    if proxies := app.config.get("GRANTS_TRUSTED_PROXIES"):
+        # Behind N reverse proxies, the client is the address the outermost one saw: rate limits
+        # and the audit trail key on it. Only N entries of X-Forwarded-For are believed, so a
+        # client cannot choose its address by sending the header itself. The Host header is the
+        # proxy's (``proxy_set_header Host $host``), checked against TRUSTED_HOSTS.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+    # Ids above what an INTEGER column holds are no page (404), on every <int:…> route.
+    app.url_map.converters["int"] = IdConverter
     # Flask-WTF's i18n needs Flask-Babel; our forms set WTForms' French locale themselves.
     app.config.setdefault("WTF_I18N_ENABLED", False)
 
@@ -47,6 +64,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from . import formatting, security  # noqa: F401  (registers the user loader)
 
     formatting.register(app)
+    app.before_request(_refuse_untrusted_host)  # before anything builds a URL
     app.before_request(_note_arrival)  # first: before anything that may wait
     security.register(app)
     _register_blueprints(app)
@@ -66,6 +84,40 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app.logger.warning("MAIL_SERVER absent : aucun e-mail ne sera envoyé (accusés, notifications, "
                            "liens de réinitialisation du mot de passe).")
     return app
+
+
+MAX_ID = 2**31 - 1  # primary keys and numbers are INTEGER columns (32 bits on PostgreSQL)
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` in every route: 0 to 2³¹ − 1. A larger number names nothing (404), and
+    never reaches the database, which cannot bind it (a 500 on SQLite past 2⁶³)."""
+
+    def __init__(self, map: Any, fixed_digits: int = 0, min: int | None = None, max: int | None = MAX_ID,
+                 signed: bool = False) -> None:
+        super().__init__(map, fixed_digits, min, max, signed)
+
+    def to_python(self, value: str) -> Any:
+        if len(value) > len(str(MAX_ID)):
+            raise ValidationError()  # also spares int() a number of thousands of digits
+        return super().to_python(value)
+
+
+UNTRUSTED_HOST_PAGE = """<!doctype html>
+<html lang="fr"><head><meta charset="utf-8"><title>Requête invalide</title></head>
+<body><h1>Requête invalide</h1>
+<p>Cette adresse ne correspond pas au service Parcours QPV. Utilisez le lien officiel du service.</p>
+</body></html>
+"""
+
+
+def _refuse_untrusted_host() -> tuple[str, int, dict[str, str]] | None:
+    """A request for a host outside TRUSTED_HOSTS: 400 with a plain French page. Flask only
+    records the refusal and raises it after the other ``before_request`` functions, without a
+    URL adapter, so no page of ours (every one builds URLs) could render it."""
+    if isinstance(request.routing_exception, SecurityError):
+        return UNTRUSTED_HOST_PAGE, 400, {"Content-Type": "text/html; charset=utf-8"}
+    return None
 
 
 def _note_arrival() -> None:

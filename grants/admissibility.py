@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from .dossier_sections import stored_result
+from .formatting import PARIS
 
 PASS, FAIL = "pass", "fail"
 #: The criteria :func:`evaluate` judges: only these can be marked automatic on a call.
@@ -20,9 +21,14 @@ class Verdict:
 
 
 def evaluate(
-    snapshot: dict[str, Any], *, closes_at: datetime, required_types: list[str], reference_qpv: set[str]
+    snapshot: dict[str, Any], *, closes_at: datetime, required_types: list[str], reference_qpv: set[str],
+    structure_verified_at: datetime | None = None,
 ) -> dict[str, Verdict]:
-    """Verdicts of the automatic criteria, with the reason shown to the officer."""
+    """Verdicts of the automatic criteria, with the reason shown to the officer.
+
+    ``structure_verified_at`` is when DREETS staff verified the structure (None: still to
+    verify); unlike the others, this criterion is the structure's standing today, not the
+    submitted version's."""
     content = snapshot.get("content") or {}
     verdicts: dict[str, Verdict] = {}
 
@@ -44,6 +50,13 @@ def evaluate(
         Verdict(PASS, "La structure déclare répondre seule.") if consortium == "no"
         else Verdict(FAIL, "Consortium déclaré.") if consortium == "yes"
         else Verdict(None, "Réponse absente.")
+    )
+
+    verdicts["structure_verified"] = (
+        Verdict(PASS, f"Structure vérifiée par la DREETS le {structure_verified_at.astimezone(PARIS):%d/%m/%Y}.")
+        if structure_verified_at is not None
+        else Verdict(FAIL, "Structure à vérifier : la DREETS n'a pas encore vérifié que la structure est bien celle "
+                           "de son SIRET (page « Structure » du dossier).")
     )
 
     codes = (content.get("territories") or {}).get("qpv_codes") or []

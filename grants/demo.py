@@ -18,6 +18,7 @@ from .models import (
     Role,
     Structure,
     StructureKind,
+    StructureVerification,
     User,
     utcnow,
 )
@@ -160,6 +161,8 @@ def load_demo_data() -> bool:
                 **spec,
                 commune_name=place.name if place else "",
                 departement=place.departement if place else "",
+                # The demo's structures are known to the DREETS: verified (by nobody in particular).
+                verification=StructureVerification.verified, verified_at=utcnow(),
             )
             db.session.add(structure)
         structures[spec["siret"]] = structure

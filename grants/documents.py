@@ -184,11 +184,13 @@ def _contact(identification: Mapping[str, Any]) -> dict[str, str]:
 def _months(start: str | None, end: str | None) -> int | None:
     """The operation's length in months when it is a whole number of months
     (``2027-01-01`` to ``2028-12-31``: 24), else ``None``."""
+    # Any stored text is survived (a date typed before the bounds existed, 9999-12-31 whose
+    # next day does not exist): no date can keep a fiche, the pack or a letter from printing.
     try:
         first, last = date.fromisoformat(start or ""), date.fromisoformat(end or "")
-    except ValueError:
+        following = date.fromordinal(last.toordinal() + 1)
+    except (TypeError, ValueError, OverflowError):
         return None
-    following = date.fromordinal(last.toordinal() + 1)
     months = (following.year - first.year) * 12 + following.month - first.month
     if last < first or following.day != first.day or months < 1:
         return None

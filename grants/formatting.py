@@ -36,11 +36,19 @@ def number(value: Decimal | int | None) -> str:
     return format_decimal(value, locale=LOCALE)
 
 
+def _in_paris(value: datetime) -> datetime:
+    """``value`` in Paris time; at the edge of what ``datetime`` holds (year 9999), as it is."""
+    try:
+        return value.astimezone(PARIS)
+    except (OverflowError, ValueError):
+        return value
+
+
 def paris_datetime(value: datetime | None) -> str:
     """``26/03/2023 à 23:59`` in Paris time."""
     if value is None:
         return "—"
-    local = value.astimezone(PARIS)
+    local = _in_paris(value)
     return f"{local:%d/%m/%Y} à {local:%H:%M}"
 
 
@@ -48,22 +56,26 @@ def paris_date(value: date | datetime | None) -> str:
     if value is None:
         return "—"
     if isinstance(value, datetime):
-        value = value.astimezone(PARIS).date()
+        value = _in_paris(value).date()
     return f"{value:%d/%m/%Y}"
 
 
 def long_date(value: date | datetime) -> str:
     """``26 mars 2023``."""
     if isinstance(value, datetime):
-        return format_datetime(value.astimezone(PARIS), "d MMMM y", locale=LOCALE)
+        return format_datetime(_in_paris(value), "d MMMM y", locale=LOCALE)
     return format_date(value, "d MMMM y", locale=LOCALE)
 
 
 def iso_date(value: str | None) -> str:
-    """``2024-01-15`` (as stored in a dossier's JSON) → ``15/01/2024``."""
+    """``2024-01-15`` (as stored in a dossier's JSON) → ``15/01/2024``; text that is no date
+    (stored before the forms bounded dates) is shown as it is, never an error."""
     if not value:
         return "—"
-    return paris_date(date.fromisoformat(value))
+    try:
+        return paris_date(date.fromisoformat(value))
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def decimal_text(value: str | Decimal | None) -> str:
@@ -86,7 +98,10 @@ def file_size(size: int) -> str:
 
 
 def register(app) -> None:  # type: ignore[no-untyped-def]
+    from .mail import user_text
+
     app.jinja_env.filters.update(
+        user_text=user_text,
         iso_date=iso_date,
         decimal_text=decimal_text,
         money_text=money_text,

@@ -9,30 +9,15 @@ internal until the committee decides (see ``officer.review.instruct``).
 
 from __future__ import annotations
 
-import smtplib
-from collections.abc import Sequence
-
-from flask import current_app
-
-from .mail import Attachment, send_email
+from .mail import send_safely
 from .urls import external_url
 from .models import Dossier, DossierVersion, User
-
-
-def _safely(recipients: list[str], subject: str, template: str, *, attachments: Sequence[Attachment] = (),
-            **context: object) -> None:
-    if not recipients:
-        return
-    try:
-        send_email(recipients, subject, template, attachments=attachments, **context)
-    except (smtplib.SMTPException, OSError):
-        current_app.logger.exception("e-mail %r to %s not sent", subject, recipients)
 
 
 def notify_submission(dossier: Dossier, version: DossierVersion) -> None:
     """Tell every user of the structure that the dossier is submitted, with the receipt link."""
     recipients = [u.email for u in dossier.structure.users if u.is_active]
-    _safely(
+    send_safely(
         recipients,
         f"Dossier {dossier.reference} déposé",
         "email/dossier_submitted.txt",
@@ -67,7 +52,7 @@ def letter_filename(dossier: Dossier) -> str:
 def notify_admissibility(dossier: Dossier, motive: str, letter: bytes | None = None) -> None:
     """Tell the structure its dossier is recevable or irrecevable (with the motive and,
     for an inadmissibility, the notification letter attached)."""
-    _safely(
+    send_safely(
         _structure_recipients(dossier),
         f"Dossier {dossier.reference} : {dossier.state.title.lower()}",
         "email/admissibility_decision.txt",
@@ -79,7 +64,7 @@ def notify_admissibility(dossier: Dossier, motive: str, letter: bytes | None = N
 
 def notify_decision(dossier: Dossier, kind: str, letter: bytes) -> None:
     """Send the committee's decision (selection or rejection) with its letter attached."""
-    _safely(
+    send_safely(
         _structure_recipients(dossier),
         f"Dossier {dossier.reference} : décision du comité de sélection",
         "email/committee_decision.txt",
@@ -90,7 +75,7 @@ def notify_decision(dossier: Dossier, kind: str, letter: bytes) -> None:
 
 
 def notify_complements_requested(dossier: Dossier, request: object) -> None:
-    _safely(
+    send_safely(
         _structure_recipients(dossier),
         f"Dossier {dossier.reference} : compléments demandés",
         "email/complements_requested.txt",
@@ -100,7 +85,7 @@ def notify_complements_requested(dossier: Dossier, request: object) -> None:
 
 
 def notify_complements_answered(dossier: Dossier, version: DossierVersion) -> None:
-    _safely(
+    send_safely(
         _staff_recipients(dossier),
         f"Dossier {dossier.reference} : compléments reçus",
         "email/complements_answered.txt",
@@ -113,7 +98,7 @@ def notify_assignment(dossier: Dossier, assignee: User | None, actor: User) -> N
     """Tell an officer a colleague gave them a dossier (not when they took it themselves)."""
     if assignee is None or assignee.id == actor.id or not assignee.is_active:
         return
-    _safely(
+    send_safely(
         [assignee.email],
         # Accented words before the reference: Python's header folding mangles the spaces
         # around encoded words placed after a long reference ("est  attribué").
@@ -126,7 +111,7 @@ def notify_assignment(dossier: Dossier, assignee: User | None, actor: User) -> N
 
 def notify_reopened(dossier: Dossier, motive: str) -> None:
     """Tell the structure its inadmissibility is reopened, with the motive."""
-    _safely(
+    send_safely(
         _structure_recipients(dossier),
         f"Irrecevabilité rouverte : dossier {dossier.reference}",
         "email/dossier_reopened.txt",

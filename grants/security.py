@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from flask import Flask, abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import confirm_login, current_user, login_fresh, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -248,6 +249,44 @@ def password_confirmation_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
+
+
+# Known devices ------------------------------------------------------------------------------
+# A browser the account logged in from keeps a signed cookie naming the account (OWASP's
+# "device cookies"). An account under attack is slowed down for every other browser only:
+# an attacker can make guessing slow, never lock the owner out of their usual browser.
+
+KNOWN_DEVICE_COOKIE = "grants_device"
+KNOWN_DEVICE_MAX_ACCOUNTS = 5
+
+
+def _device_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="known-device")
+
+
+def known_device_accounts() -> frozenset[int]:
+    """The accounts that logged in from this browser (the request's signed cookie)."""
+    value = request.cookies.get(KNOWN_DEVICE_COOKIE)
+    if not value or len(value) > 512:
+        return frozenset()
+    try:
+        ids = _device_serializer().loads(value, max_age=current_app.config["KNOWN_DEVICE_DAYS"] * 86400)
+    except BadSignature:  # also SignatureExpired
+        return frozenset()
+    if not isinstance(ids, list):
+        return frozenset()
+    return frozenset(i for i in ids if isinstance(i, int) and not isinstance(i, bool))
+
+
+def remember_device(response: Response, user: User) -> Response:
+    """Mark this browser as one ``user`` logged in from (the most recent accounts first)."""
+    ids = [user.id, *(i for i in sorted(known_device_accounts()) if i != user.id)][:KNOWN_DEVICE_MAX_ACCOUNTS]
+    response.set_cookie(
+        KNOWN_DEVICE_COOKIE, _device_serializer().dumps(ids),
+        max_age=current_app.config["KNOWN_DEVICE_DAYS"] * 86400, httponly=True, samesite="Lax",
+        secure=current_app.config["SESSION_COOKIE_SECURE"], path="/compte/",
+    )
+    return response
 
 
 def client_ip() -> str | None:

@@ -37,6 +37,7 @@ from grants.models import (
     Role,
     Structure,
     StructureKind,
+    StructureVerification,
     User,
 )
 from grants.operations.accounts import create_user
@@ -110,6 +111,8 @@ def app_test_config(database_url: str, storage_dir: str) -> dict[str, Any]:
         "ARGON2_TIME_COST": 1,
         "ARGON2_MEMORY_COST": 256,
         "RATELIMIT_LOGIN": "10000 per minute",
+        "RATELIMIT_LOGIN_FAILURES": "100000 per hour",
+        "RATELIMIT_PER_ADDRESS": "100000 per hour",
     }
 
 
@@ -239,6 +242,35 @@ def login_admin(login_as, confirm_password, users):  # type: ignore[no-untyped-d
     return login
 
 
+def open_reset_link(client: FlaskClient, link: str) -> str:
+    """Follow an e-mailed ``/compte/reinitialiser/<token>`` link as a browser does: the token
+    moves into the session and the browser lands on the form's URL, returned (no token in it)."""
+    response = client.get(link)
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    assert response.headers["Location"] == "/compte/reinitialiser"
+    return response.headers["Location"]
+
+
+REGISTRATION_LINK_RE = re.compile(r"https?://[^/\s]+(/compte/inscription/confirmer/\S+)")
+
+
+def register_through_email(client: FlaskClient, data: dict[str, Any], mailbox: Mailbox) -> Any:
+    """Register as a person does: the form, the link e-mailed to the address (taken out of
+    ``mailbox``, so that a test reads only the mails that follow), the activation button.
+    Returns the activation's response."""
+    before = len(mailbox.messages)
+    sent = client.post("/compte/inscription", data=data)
+    assert (sent.status_code, sent.headers.get("Location")) == (302, "/compte/inscription/envoyee"), \
+        sent.get_data(as_text=True)[:1000]
+    [mail] = mailbox.messages[before:]
+    del mailbox.messages[before]
+    link = REGISTRATION_LINK_RE.search(mail.get_content())
+    assert link, mail.get_content()
+    opened = client.get(link.group(1))
+    assert (opened.status_code, opened.headers["Location"]) == (302, "/compte/inscription/confirmer")
+    return client.post("/compte/inscription/confirmer", data={})
+
+
 # Factories ------------------------------------------------------------------------------
 
 _sequence = itertools.count(1)
@@ -264,6 +296,9 @@ def make_structure(db: Any):  # type: ignore[no-untyped-def]
             "commune_insee": "59350",
             "commune_name": "Lille",
             "departement": "59",
+            # As the demo's: verified by DREETS staff (tests of verification ask for to_verify).
+            "verification": StructureVerification.verified,
+            "verified_at": datetime.now(UTC),
         } | overrides
         structure = Structure(**values)
         db.session.add(structure)

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..urls import external_url
 from ..forms.admin import AccountStateForm, CallForm, QpvUploadForm, UserCreateForm, UserEditForm
 from ..forms.auth import MembershipDecisionForm
-from ..mail import send_email
+from ..mail import send_safely
 from ..models import (
     DEFAULT_ADMISSIBILITY_CRITERIA,
     DEFAULT_REQUIRED_ATTACHMENTS,
@@ -36,6 +36,7 @@ from ..operations.calls import CALL_FIELDS, DUPLICATED_FIELDS, create_call, upda
 from ..operations.qpv import import_qpv_list
 from ..qpv_reference import HDF_DEPARTEMENTS, QpvFileError, default_list_name, parse_qpv_csv
 from ..uploads import UploadRefused, read_limited
+from ..pagination import clamp_page, requested_page
 from ..security import admin_required, get_or_404, password_confirmation_required
 from . import bp
 
@@ -139,14 +140,14 @@ def edit_call(call_id: int) -> str | Response | tuple[str, int]:
 @bp.route("/comptes")
 @admin_required
 def list_users() -> str:
-    page = max(request.args.get("page", 1, type=int), 1)
     per_page = 50
     total = db.session.scalar(select(func.count(User.id))) or 0
+    page, pages = clamp_page(requested_page(request.args), total, per_page)
     users = db.session.scalars(
         select(User).order_by(User.role, User.email).limit(per_page).offset((page - 1) * per_page)
     ).all()
     return render_template(
-        "admin/users.html", users=users, page=page, pages=max((total - 1) // per_page + 1, 1),
+        "admin/users.html", users=users, page=page, pages=pages,
         total=total, join_requests=accounts.pending_members(),
     )
 
@@ -200,18 +201,25 @@ def new_user() -> str | Response:
             form.email.errors.append(str(exc))
             return render_template("admin/user_form.html", form=form)
         db.session.commit()
-        send_email(
+        sent = send_safely(
             user.email,
             "Votre compte Parcours QPV",
             "email/account_created.txt",
             user=user,
             link=external_url("auth.reset_password", token=accounts.make_reset_token(user)),
         )
-        flash(
-            f"Compte créé pour {user.full_name}. Un lien pour choisir son mot de passe "
-            f"a été envoyé à {user.email}.",
-            "success",
-        )
+        if sent:
+            flash(
+                f"Compte créé pour {user.full_name}. Un lien pour choisir son mot de passe "
+                f"a été envoyé à {user.email}.",
+                "success",
+            )
+        else:
+            flash(
+                f"Compte créé pour {user.full_name}, mais le courriel n'a pas pu être envoyé à {user.email} : "
+                "la personne peut choisir son mot de passe avec « Mot de passe oublié ? » sur la page de connexion.",
+                "warning",
+            )
         return redirect(url_for("admin.list_users"))
     return render_template("admin/user_form.html", form=form)
 

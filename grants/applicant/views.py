@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from .. import antivirus, storage
 from ..access import get_attachment_or_404, get_dossier_or_404
-from ..auth.notifications import notify_membership_decided
+from ..auth.notifications import notify_membership_decided, notify_siret_changed
 from ..dossier_sections import SECTIONS, SECTIONS_BY_KEY, missing_items, stored_result
 from ..extensions import db
 from ..forms.auth import MembershipDecisionForm
@@ -75,18 +75,27 @@ def edit_structure() -> str | Response:
         duplicate = db.session.scalar(
             select(type(structure)).where(type(structure).siret == data["siret"], type(structure).id != structure.id)
         )
+        old_siret = structure.siret
         if duplicate is not None:
             form.siret.errors.append("Une autre structure est déjà inscrite avec ce SIRET.")
         else:
             try:
-                ops.update_structure(structure, data, current_user, request.form.get("version"))
+                changes = ops.update_structure(structure, data, current_user, request.form.get("version"))
                 db.session.commit()
+            except ops.SiretLocked as exc:
+                db.session.rollback()
+                form.siret.errors.append(str(exc))
+                return render_template("applicant/structure.html", form=form, structure=structure,
+                                       version=request.form.get("version", structure.version),
+                                       commune_options=_commune_options(), **_membership_context(structure)), 422
             except (ops.ConflictError, StaleDataError) as exc:
                 db.session.rollback()
                 flash(str(exc) if isinstance(exc, ops.ConflictError) else ops.ConflictError.__doc__, "error")
                 return render_template("applicant/structure.html", form=form, structure=structure,
                                        version=structure.version, commune_options=_commune_options(),
                                        **_membership_context(structure)), 409
+            if "siret" in changes:
+                notify_siret_changed(structure, old_siret, current_user._get_current_object())
             flash("Le profil de la structure est enregistré.", "success")
             return redirect(url_for("main.index"))
     return render_template("applicant/structure.html", form=form, structure=structure,
@@ -95,7 +104,8 @@ def edit_structure() -> str | Response:
 
 
 def _membership_context(structure: Any) -> dict[str, Any]:
-    return {"join_requests": accounts.pending_members(structure.id), "decision_form": MembershipDecisionForm()}
+    return {"join_requests": accounts.pending_members(structure.id), "decision_form": MembershipDecisionForm(),
+            "siret_locked": not structure.can_change_siret(current_user)}
 
 
 @bp.route("/structure/demandes/<int:user_id>", methods=["POST"])
@@ -191,6 +201,8 @@ def _section_form(dossier: Dossier, key: str, formdata: Any = None) -> Any:
     kwargs: dict[str, Any] = {}
     if key == "territories":
         kwargs["qpv_choices"] = _qpv_choices(dossier.call)
+    if key == "project":
+        kwargs["call"] = dossier.call  # its calendar bounds the operation's dates
     if formdata is not None:
         return section.form(**kwargs)
     return section.form.from_content((dossier.content or {}).get(key) or {}, **kwargs)

@@ -68,10 +68,14 @@ def navigation() -> list[NavEntry]:
         return [home, _entry("Profil de la structure", "applicant.edit_structure", section=_STRUCTURE_PAGES)]
     if user.role is Role.committee:
         return [_entry("Mes séances", "main.index", section=("committee.", "dossiers."))]
+    structure_pages = ("officer.list_structures", "officer.show_structure")
     entries = [_entry("Appels à projets", "main.index", section=("officer.", "dossiers."))]
+    if (request.endpoint or "") in structure_pages:
+        entries[0].current = None
     sessions = _sessions_menu()
     if sessions is not None:
         entries.append(sessions)
+    entries.append(_entry("Structures", "officer.list_structures", section=structure_pages))
     if user.role is Role.admin:
         entries += [
             _entry("Paramétrage des appels", "admin.list_calls", section=("admin.new_call", "admin.edit_call")),

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from ..extensions import db, limiter
 from ..urls import external_url
+from ..forms.dossier import ConfirmForm
 from ..forms.auth import (
     ChangePasswordForm,
     ConfirmPasswordForm,
@@ -18,20 +19,21 @@ from ..forms.auth import (
     RegisterForm,
     ResetPasswordForm,
 )
-from ..mail import send_email
+from ..mail import send_safely
 from ..models import StructureKind
 from ..operations import accounts
 from ..security import (
     admin_required,
     end_session,
+    known_device_accounts,
     login_required_any,
     public,
     record_password_confirmation,
+    remember_device,
     start_session,
-    verify_password,
 )
 from . import bp
-from .notifications import notify_membership_requested
+from .notifications import notify_login_slowdown, notify_membership_requested
 
 GENERIC_LOGIN_ERROR = "Adresse électronique ou mot de passe incorrect, ou compte temporairement bloqué."
 
@@ -50,22 +52,39 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _failure_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN_FAILURES"]
+
+
+def _refused(response: Response) -> bool:
+    """A password form answered with itself again: the attempt failed (counts per address)."""
+    return response.status_code == 200
+
+
+def _tell_owner(attempt: accounts.Attempt) -> None:
+    if attempt.slowed is not None:
+        notify_login_slowdown(attempt.slowed)
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_failure_limit, methods=["POST"], deduct_when=_refused)
 @public
 def login() -> str | Response:
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        attempt = accounts.authenticate(form.email.data, form.password.data, known_accounts=known_device_accounts())
         db.session.commit()
+        _tell_owner(attempt)
+        user = attempt.user
         if user is None:
             flash(GENERIC_LOGIN_ERROR, "error")
             return render_template("auth/login.html", form=form), 200
         start_session(user)  # a new session at login (no fixation)
         flash(f"Bienvenue, {user.full_name}.", "success")
-        return redirect(_safe_next(request.args.get("next")))
+        return remember_device(redirect(_safe_next(request.args.get("next"))), user)
     return render_template("auth/login.html", form=form)
 
 
@@ -79,28 +98,106 @@ def logout() -> Response:
     return redirect(url_for("auth.login"))
 
 
+def _address_limit() -> str:
+    return current_app.config["RATELIMIT_PER_ADDRESS"]
+
+
+def _target_address() -> str:
+    """The address a form would e-mail: its messages are limited per address, whoever asks
+    (nobody can flood someone's mailbox through the application)."""
+    return "address:" + accounts.normalise_email(request.form.get("email", ""))[:254]
+
+
+REGISTRATION_TOKEN = "_registration_token"  # noqa: S105  (a session key: the confirmation link's token)
+REGISTRATION_ADDRESS = "_registration_address"
+
+
 @bp.route("/inscription", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"], key_func=_target_address)
 @public
 def register() -> str | Response:
+    """Answer the same whether the address has an account or not: the address receives either
+    the link that creates the account or a reminder that it has one (no enumeration)."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
-            user = accounts.register_applicant(
-                email=form.email.data,
-                full_name=form.full_name.data,
-                password=form.password.data,
-                siret=form.siret.data,
-                structure_name=form.structure_name.data,
-                structure_kind=StructureKind(form.structure_kind.data),
-            )
-        except accounts.AccountError as exc:
-            form.email.errors.append(str(exc))
-            return render_template("auth/register.html", form=form)
+        sent = accounts.request_registration(
+            email=form.email.data,
+            full_name=form.full_name.data,
+            password=form.password.data,
+            siret=form.siret.data,
+            structure_name=form.structure_name.data,
+            structure_kind=StructureKind(form.structure_kind.data),
+        )
         db.session.commit()
-        start_session(user)
+        if sent.token is not None:
+            send_safely(
+                sent.email, "Confirmez votre adresse pour créer votre compte", "email/registration_confirm.txt",
+                full_name=form.full_name.data, hours=current_app.config["REGISTRATION_MAX_HOURS"],
+                link=external_url("auth.confirm_registration_link", token=sent.token),
+            )
+        else:
+            send_safely(
+                sent.email, "Vous avez déjà un compte", "email/registration_existing.txt",
+                login=external_url("auth.login"), forgot=external_url("auth.forgot_password"),
+            )
+        session[REGISTRATION_ADDRESS] = sent.email
+        return redirect(url_for("auth.registration_sent"))
+    return render_template("auth/register.html", form=form)
+
+
+@bp.route("/inscription/envoyee")
+@public
+def registration_sent() -> str | Response:
+    address = session.get(REGISTRATION_ADDRESS)
+    if not isinstance(address, str):
+        return redirect(url_for("auth.register"))
+    return render_template("auth/registration_sent.html", address=address,
+                           hours=current_app.config["REGISTRATION_MAX_HOURS"])
+
+
+INVALID_REGISTRATION_LINK = (
+    "Ce lien d'inscription est invalide, a déjà servi ou a expiré. Inscrivez-vous de nouveau : "
+    "un nouveau lien vous sera envoyé."
+)
+
+
+@bp.route("/inscription/confirmer/<token>")
+@public
+def confirm_registration_link(token: str) -> Response:
+    """The e-mailed link: as for a reset link, its token moves into the session and the
+    browser goes on to a URL without it."""
+    if accounts.registration_for_token(token) is None:
+        flash(INVALID_REGISTRATION_LINK, "error")
+        return redirect(url_for("auth.register"))
+    session[REGISTRATION_TOKEN] = token
+    return redirect(url_for("auth.confirm_registration"))
+
+
+@bp.route("/inscription/confirmer", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@public
+def confirm_registration() -> str | Response:
+    """Create the account once its address is confirmed (a button: mail scanners that open
+    links create nothing)."""
+    registration = accounts.registration_for_token(session.get(REGISTRATION_TOKEN))
+    if registration is None:
+        session.pop(REGISTRATION_TOKEN, None)
+        flash(INVALID_REGISTRATION_LINK, "error")
+        return redirect(url_for("auth.register"))
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.confirm_registration(registration)
+        except accounts.AccountError as exc:
+            db.session.commit()  # the spent request goes
+            session.pop(REGISTRATION_TOKEN, None)
+            flash(str(exc), "error")
+            return redirect(url_for("auth.login"))
+        db.session.commit()
+        start_session(user)  # (clears the token too)
         if user.is_pending_member:
             notify_membership_requested(user)
             flash(
@@ -108,13 +205,14 @@ def register() -> str | Response:
                 "votre demande de rattachement est transmise à ses membres.",
                 "info",
             )
-            return redirect(url_for("auth.membership_pending"))
+            return remember_device(redirect(url_for("auth.membership_pending")), user)
         flash(
             f"Votre compte est créé et rattaché à la structure « {user.structure.name} ».",
             "success",
         )
-        return redirect(url_for("main.index"))
-    return render_template("auth/register.html", form=form)
+        return remember_device(redirect(url_for("main.index")), user)
+    return render_template("auth/confirm_registration.html", registration=registration, form=form,
+                           kind_title=registration.structure_kind.title)
 
 
 @bp.route("/rattachement-en-attente")
@@ -147,6 +245,7 @@ def hold_pending_members() -> Response | None:
 
 @bp.route("/mot-de-passe-oublie", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"], key_func=_target_address)
 @public
 def forgot_password() -> str | Response:
     form = ForgotPasswordForm()
@@ -154,7 +253,8 @@ def forgot_password() -> str | Response:
         user = accounts.find_user(form.email.data)
         if user is not None and user.is_active:
             token = accounts.make_reset_token(user)
-            send_email(
+            # A mail failure answers the same as success: no account enumeration through errors.
+            send_safely(
                 user.email,
                 "Réinitialisation de votre mot de passe",
                 "email/password_reset.txt",
@@ -172,32 +272,60 @@ def forgot_password() -> str | Response:
     return render_template("auth/forgot_password.html", form=form)
 
 
-@bp.route("/reinitialiser/<token>", methods=["GET", "POST"])
+RESET_TOKEN = "_reset_token"  # noqa: S105  (a session key: the reset link's token is kept under it)
+
+
+@bp.route("/reinitialiser/<token>")
+@public
+def reset_password(token: str) -> Response:
+    """The e-mailed link: its token moves into the session and the browser goes on to a URL
+    without it, so that it stays out of access logs, history and Referer headers after this
+    first request (and the token is single use: changing the password voids it)."""
+    if accounts.user_for_reset_token(token) is None:
+        flash("Ce lien de réinitialisation est invalide ou a expiré. Demandez-en un nouveau.", "error")
+        return redirect(url_for("auth.forgot_password"))
+    session[RESET_TOKEN] = token
+    return redirect(url_for("auth.choose_password"))
+
+
+@bp.route("/reinitialiser", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 @public
-def reset_password(token: str) -> str | Response:
-    user = accounts.user_for_reset_token(token)
+def choose_password() -> str | Response:
+    token = session.get(RESET_TOKEN)
+    user = accounts.user_for_reset_token(token) if isinstance(token, str) else None
     if user is None:
+        session.pop(RESET_TOKEN, None)
         flash("Ce lien de réinitialisation est invalide ou a expiré. Demandez-en un nouveau.", "error")
         return redirect(url_for("auth.forgot_password"))
     form = ResetPasswordForm()
     if form.validate_on_submit():
         accounts.change_password(user, form.password.data)
         db.session.commit()
-        end_session()
+        end_session()  # the token goes with the session
         flash("Votre mot de passe est modifié. Connectez-vous avec le nouveau.", "success")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", form=form)
 
 
 @bp.route("/mot-de-passe", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_failure_limit, methods=["POST"], deduct_when=_refused)
 @login_required_any
 def change_password() -> str | Response:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        if not verify_password(user, form.current_password.data):
-            form.current_password.errors.append("Mot de passe actuel incorrect.")
+        # The current password is checked like the login's: failures count towards the same
+        # slowdown, so a stolen session is no oracle for it.
+        attempt = accounts.check_password(user, form.current_password.data, known_accounts=known_device_accounts(),
+                                          action="user.password_check")
+        db.session.commit()
+        _tell_owner(attempt)
+        if attempt.user is None:
+            form.current_password.errors.append(
+                "Mot de passe actuel incorrect, ou trop de tentatives récentes : réessayez dans quelques minutes."
+            )
             return render_template("auth/change_password.html", form=form)
         accounts.change_password(user, form.password.data)
         db.session.commit()
@@ -210,14 +338,17 @@ def change_password() -> str | Response:
 
 @bp.route("/confirmation", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_failure_limit, methods=["POST"], deduct_when=_refused)
 @admin_required
 def confirm_password() -> str | Response:
     """Type the password again before an admin action (valid PASSWORD_CONFIRM_MINUTES)."""
     form = ConfirmPasswordForm()
     if form.validate_on_submit():
-        confirmed = accounts.confirm_password(current_user._get_current_object(), form.password.data)
+        attempt = accounts.check_password(current_user._get_current_object(), form.password.data,
+                                          known_accounts=known_device_accounts())
         db.session.commit()
-        if confirmed:
+        _tell_owner(attempt)
+        if attempt.user is not None:
             record_password_confirmation()
             minutes = current_app.config["PASSWORD_CONFIRM_MINUTES"]
             flash(f"Mot de passe confirmé pour les {minutes} prochaines minutes.", "success")

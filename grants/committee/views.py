@@ -9,7 +9,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
 
-from ..dossiers.views import send_bytes, send_stored
+from ..dossiers.views import audited, send_bytes, send_stored
 from ..extensions import db
 from ..forms.committee import AddItemForm, AttendanceForm, DecisionForm, SessionForm
 from ..forms.dossier import ConfirmForm
@@ -28,7 +28,7 @@ from ..models import (
 from ..notifications import notify_decision
 from ..operations import committee as ops
 from ..operations import documents
-from ..storage import current_store
+from ..storage import current_store, sha256_hex
 from ..operations.dossiers import DossierError
 from ..security import STAFF, get_or_404, roles_required
 from . import bp
@@ -70,7 +70,7 @@ def _member_choices() -> list[tuple[int, str]]:
 @staff_required
 def new_session(call_id: int) -> str | Response | tuple[str, int]:
     call = get_or_404(Call, call_id)
-    form = SessionForm(member_choices=_member_choices())
+    form = SessionForm(member_choices=_member_choices(), call=call)
     if form.validate_on_submit():
         members = db.session.scalars(select(User).where(User.id.in_(form.members.data or []))).all()
         try:
@@ -278,9 +278,11 @@ def download_fiche(session_id: int, item_id: int) -> Response:
     item = next((i for i in session.items if i.id == item_id), None)
     if item is None:
         abort(404)
-    data, _render = documents.fiche_pdf(item.dossier, store=current_store())
+    data, render = documents.fiche_pdf(item.dossier, store=current_store())
     db.session.commit()  # keeps the rendering for the next reader
-    return send_bytes(data, f"fiche-synthese-{item.dossier.reference}.pdf", "application/pdf")
+    name = f"fiche-synthese-{item.dossier.reference}.pdf"
+    return audited(send_bytes(data, name, "application/pdf"), item.dossier, "fiche", name,
+                   sha256=render.sha256, session_id=session.id)
 
 
 @bp.route("/seances/<int:session_id>/dossier-du-comite.pdf")
@@ -293,7 +295,9 @@ def download_pack(session_id: int) -> Response:
         flash(str(exc), "error")
         return _back(session)
     db.session.commit()
-    return send_bytes(data, f"dossier-comite-{session.call.code}-seance-{session.id}.pdf", "application/pdf")
+    name = f"dossier-comite-{session.call.code}-seance-{session.id}.pdf"
+    return audited(send_bytes(data, name, "application/pdf"), session, "pack", name,
+                   sha256=sha256_hex(data), dossiers=[item.dossier_id for item in session.items])
 
 
 @bp.route("/seances/<int:session_id>/proces-verbal.pdf")
@@ -302,5 +306,6 @@ def download_minutes(session_id: int) -> Response:
     session = load_session(session_id)
     if session.minutes_file is None:
         abort(404)
-    return send_stored(session.minutes_file, f"proces-verbal-{session.call.code}-seance-{session.id}.pdf",
-                       "application/pdf", session.minutes_sha256 or "")
+    name = f"proces-verbal-{session.call.code}-seance-{session.id}.pdf"
+    response = send_stored(session.minutes_file, name, "application/pdf", session.minutes_sha256 or "")
+    return audited(response, session, "minutes", name, sha256=session.minutes_sha256)

@@ -41,10 +41,11 @@ def send_bytes(data: bytes, download_name: str, mimetype: str, *, inline: bool =
     return response
 
 
-def audited(response: Response, dossier: Dossier, kind: str, name: str, **details: Any) -> Response:
-    """``response`` once a staff member's download is on the dossier's audit trail (committed:
-    if the entry cannot be written, the file is not sent)."""
-    if log_download(dossier, current_user._get_current_object(), kind, name, **details) is not None:
+def audited(response: Response, obj: Any, kind: str, name: str, **details: Any) -> Response:
+    """``response`` once the download is on the audit trail of ``obj`` (a dossier, or a
+    committee session for its pack and minutes) when staff or a committee member made it
+    (committed: if the entry cannot be written, the file is not sent)."""
+    if log_download(obj, current_user._get_current_object(), kind, name, **details) is not None:
         db.session.commit()
     return response
 

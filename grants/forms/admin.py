@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -36,6 +37,7 @@ REQUIRED = "Ce champ est obligatoire."
 CODE_MESSAGE = "Minuscules sans accent, chiffres et « _ » uniquement (2 à 40 caractères)."
 #: Empty rows shown after the filled ones of a list: adding rows needs no JavaScript.
 SPARE_ROWS = 2
+MAX_CALL_YEARS = 3  # opening to closing (the reference call was open four months)
 
 
 class AttachmentTypeRow(SubForm):
@@ -183,6 +185,8 @@ class CallForm(BaseForm):
     def validate_closes_at(self, field: ParisDateTimeField) -> None:
         if self.opens_at.data and field.data and field.data <= self.opens_at.data:
             raise ValidationError("La clôture doit être postérieure à l'ouverture.")
+        if self.opens_at.data and field.data and field.data > self.opens_at.data + timedelta(days=366 * MAX_CALL_YEARS):
+            raise ValidationError(f"Un appel reste ouvert au plus {MAX_CALL_YEARS} ans : rapprochez la clôture.")
 
     def with_spare_rows(self) -> CallForm:
         """The form as shown: each list of rows followed by empty ones."""

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from wtforms import RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from .base import BaseForm, choices
 from .dossier import MultiCheckboxField
-from .fields import FrenchDecimalField, ParisDateTimeField
+from .fields import PARIS, FrenchDecimalField, ParisDateTimeField
+
+SESSION_YEARS_AFTER_CLOSING = 3
 
 REQUIRED = "Ce champ est obligatoire."
 
@@ -24,9 +27,23 @@ class SessionForm(BaseForm):
                                 default="Préfet de la région Hauts-de-France")
     members = MultiCheckboxField("Membres invités", coerce=int, validate_choice=True)
 
-    def __init__(self, *args: Any, member_choices: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, member_choices: list[tuple[int, str]], call: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.members.choices = choices(member_choices)
+        self.call = call
+
+    def validate_meets_at(self, field: ParisDateTimeField) -> None:
+        """A session of the call's committee meets once the call is open, and within
+        SESSION_YEARS_AFTER_CLOSING years of its closing."""
+        if field.data is None or self.call is None:
+            return
+        opening = self.call.opens_at
+        latest = self.call.closes_at + timedelta(days=366 * SESSION_YEARS_AFTER_CLOSING)
+        if not opening <= field.data <= latest:
+            raise ValidationError(
+                f"La séance doit se tenir entre l'ouverture de l'appel, le {opening.astimezone(PARIS):%d/%m/%Y}, et le "
+                f"{latest.astimezone(PARIS):%d/%m/%Y}, {SESSION_YEARS_AFTER_CLOSING} ans après sa clôture."
+            )
 
 
 class AttendanceForm(BaseForm):

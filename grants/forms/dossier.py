@@ -7,6 +7,7 @@ strings, dates as ISO strings.
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from datetime import date
@@ -44,7 +45,7 @@ from ..geography import Commune, communes
 from ..models import STRUCTURE_KIND_TITLES, StructureKind
 from .auth import SiretField
 from .base import BaseForm, choices
-from .fields import FrenchDecimalField
+from .fields import PARIS, FrenchDecimalField
 
 REQUIRED = "Ce champ est obligatoire."
 INVESTMENT_MESSAGE = (
@@ -191,6 +192,32 @@ class IdentificationForm(SectionForm):
             )
 
 
+OPERATION_START_MONTHS_AFTER_CLOSING = 24
+EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2100, 12, 31)
+
+
+def _add_months(day: date, months: int) -> date:
+    """``day`` moved by ``months`` (the last day of the month when it has fewer days)."""
+    year, month = divmod(day.year * 12 + day.month - 1 + months, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def operation_window(call: Any) -> tuple[date, date, date]:
+    """``(earliest start, latest start, call opening)`` of an operation for ``call``.
+
+    The operation must still run when the call opens (regulation (EU) 2021/1060, art. 63(6):
+    no operation completed before its application), so it ends after the opening and, lasting
+    at most 36 months, starts at most 36 months before; it starts at the latest 24 months after
+    the closing. Without a call, only the years 2000 to 2100 (what a form may hold)."""
+    if call is None:
+        return EARLIEST_DATE, LATEST_DATE, EARLIEST_DATE
+    opening = call.opens_at.astimezone(PARIS).date()
+    closing = call.closes_at.astimezone(PARIS).date()
+    earliest = max(_add_months(opening, -36), EARLIEST_DATE)
+    latest = min(_add_months(closing, OPERATION_START_MONTHS_AFTER_CLOSING), LATEST_DATE)
+    return earliest, latest, opening
+
+
 class ProjectForm(SectionForm):
     title = StringField("Intitulé du projet", validators=[DataRequired(REQUIRED), Length(max=300)])
     summary = TextAreaField(
@@ -201,16 +228,48 @@ class ProjectForm(SectionForm):
     end_date = DateField("Fin de l'opération", validators=[InputRequired(REQUIRED)],
                          description="L'opération dure de 12 à 36 mois.")
 
+    def __init__(self, *args: Any, call: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.call = call  # the call's calendar bounds the operation's dates (operation_window)
+
     @classmethod
     def content_to_data(cls, content: dict[str, Any]) -> dict[str, Any]:
         data = dict(content)
         for key in ("start_date", "end_date"):
             if data.get(key):
-                data[key] = date.fromisoformat(data[key])
+                try:
+                    data[key] = date.fromisoformat(data[key])
+                except (TypeError, ValueError):
+                    data[key] = None  # stored before dates were checked: to be typed again
         return data
+
+    def validate_start_date(self, field: DateField) -> None:
+        if field.data is None:
+            return
+        earliest, latest, opening = operation_window(self.call)
+        if self.call is None and not earliest <= field.data <= latest:
+            raise ValidationError(f"L'année doit être comprise entre {earliest.year} et {latest.year}.")
+        if field.data > latest:
+            raise ValidationError(
+                f"L'opération doit commencer au plus tard le {latest:%d/%m/%Y}, "
+                f"{OPERATION_START_MONTHS_AFTER_CLOSING} mois après la clôture de l'appel."
+            )
+        if field.data < earliest:
+            raise ValidationError(
+                f"L'opération doit commencer au plus tôt le {earliest:%d/%m/%Y} : elle dure au plus 36 mois "
+                f"et doit être en cours à l'ouverture de l'appel, le {opening:%d/%m/%Y}."
+            )
 
     def validate_end_date(self, field: DateField) -> None:
         start, end = self.start_date.data, field.data
+        earliest, latest, opening = operation_window(self.call)
+        if end is not None and self.call is None and not earliest <= end <= latest:
+            raise ValidationError(f"L'année doit être comprise entre {earliest.year} et {latest.year}.")
+        if end is not None and self.call is not None and end <= opening:
+            raise ValidationError(
+                "Une opération achevée avant l'appel ne peut pas être retenue : la fin doit être postérieure "
+                f"au {opening:%d/%m/%Y}, date d'ouverture de l'appel."
+            )
         if not start or not end:
             return
         months = (end.year - start.year) * 12 + (end.month - start.month) + (1 if end.day >= start.day else 0)

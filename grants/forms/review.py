@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,13 +15,14 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from ..finance import STRANDS
 from ..formatting import decimal_text, money_text, number
+from ..models import ComplementRequest
 from .base import BaseForm, choices
 from .dossier import MultiCheckboxField, PostForm, SubForm, _decimal_text, _to_decimal
-from .fields import FrenchDecimalField
+from .fields import PARIS, FrenchDecimalField
 
 REQUIRED = "Ce champ est obligatoire."
 VERDICTS = [("pass", "Satisfait"), ("fail", "Non satisfait")]
@@ -72,6 +74,13 @@ class ComplementRequestForm(BaseForm):
         super().__init__(*args, **kwargs)
         self.sections.choices = choices(section_choices)
         self.attachment_types.choices = choices(type_choices)
+
+    def validate_due_date(self, field: DateField) -> None:
+        # The rule is the request's (the operation checks it again); here, next to the field.
+        if field.data is not None:
+            today = datetime.now(PARIS).date()
+            if (problem := ComplementRequest.due_date_problem(field.data, today)) is not None:
+                raise ValidationError(problem)
 
 
 class RetainedStrandForm(SubForm):

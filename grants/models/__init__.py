@@ -22,7 +22,8 @@ from .committee import AgendaItem, CommitteeSession, Decision, SessionStatus
 from .documents import FicheRender
 from .calls import DEFAULT_ADMISSIBILITY_CRITERIA, DEFAULT_REQUIRED_ATTACHMENTS, Call
 from .qpv import Qpv, QpvCommune, QpvList
-from .structures import STRUCTURE_KIND_TITLES, Structure, StructureKind
+from .registrations import RegistrationRequest
+from .structures import STRUCTURE_KIND_TITLES, Structure, StructureKind, StructureVerification
 from .types import Base, Money, Rate, UTCDateTime, utcnow
 from .users import ROLE_TITLES, Role, User
 
@@ -32,6 +33,6 @@ __all__ = [
     "Attachment", "Dossier", "DossierState", "DossierVersion", "ReferenceCounter", "SUBMITTED_STATES",
     "TERMINAL_STATES",
     "AuditEntry", "Base", "FicheRender", "Call", "DEFAULT_ADMISSIBILITY_CRITERIA", "DEFAULT_REQUIRED_ATTACHMENTS",
-    "Money", "Qpv", "QpvCommune", "QpvList", "ROLE_TITLES", "Rate", "Role", "STRUCTURE_KIND_TITLES",
-    "Structure", "StructureKind", "UTCDateTime", "User", "utcnow",
+    "Money", "Qpv", "QpvCommune", "QpvList", "ROLE_TITLES", "Rate", "RegistrationRequest", "Role", "STRUCTURE_KIND_TITLES",
+    "Structure", "StructureKind", "StructureVerification", "UTCDateTime", "User", "utcnow",
 ]

@@ -25,6 +25,7 @@ DEFAULT_ADMISSIBILITY_CRITERIA: list[dict[str, Any]] = [
     {"code": "deadline", "label": "Dossier déposé avant la date limite", "auto": True},
     {"code": "attachments", "label": "Toutes les pièces obligatoires sont jointes", "auto": True},
     {"code": "single_applicant", "label": "Structure porteuse unique, pas de consortium", "auto": True},
+    {"code": "structure_verified", "label": "Structure porteuse vérifiée par la DREETS (SIRET)", "auto": True},
     {"code": "territory", "label": "QPV de la liste de référence, dans une commune éligible", "auto": True},
     {"code": "public", "label": "Jeunes de 16 à 29 ans en CEJ ou y entrant", "auto": True},
     {"code": "expenses", "label": "Frais de personnel uniquement, pas d'investissement", "auto": True},

@@ -97,6 +97,20 @@ class ComplementRequest(Base):
     def is_open(self) -> bool:
         return self.answered_at is None
 
+    #: The latest due date an officer may set, in days from today (about three months): the
+    #: default is 10 working days, and a far date would keep the dossier frozen for ever.
+    MAX_DELAY_DAYS = 92
+
+    @classmethod
+    def due_date_problem(cls, due_date: date, today: date) -> str | None:
+        """Why ``due_date`` cannot end a request made ``today`` (French), or None."""
+        if due_date <= today:
+            return "L'échéance doit être postérieure à aujourd'hui."
+        latest = date.fromordinal(today.toordinal() + cls.MAX_DELAY_DAYS)
+        if due_date > latest:
+            return f"L'échéance doit être fixée au plus tard le {latest:%d/%m/%Y} (trois mois)."
+        return None
+
 
 class Message(Base):
     """A message between DREETS officers and the structure's users about one dossier."""

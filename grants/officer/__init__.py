@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("officer", __name__, url_prefix="/instruction")
 
-from . import queue, review  # noqa: E402,F401
+from . import queue, review, structures  # noqa: E402,F401

@@ -23,6 +23,7 @@ from sqlalchemy.orm import aliased, contains_eager, defer
 
 from ..extensions import db
 from ..formatting import PARIS
+from ..pagination import clamp_page
 from ..models import (
     Call,
     ComplementRequest,
@@ -224,8 +225,7 @@ def queue_page(call: Call, filters: QueueFilters, user: User) -> QueuePage:
     query = filtered(call, filters, user)
     counters = state_counters(call, filters, user)
     total = counters.get(filters.state, 0) if filters.state is not None else sum(counters.values())
-    pages = max((total - 1) // PER_PAGE + 1, 1)
-    page = min(filters.page, pages)
+    page, pages = clamp_page(filters.page, total, PER_PAGE)
     dossiers = db.session.scalars(
         ordered(query, filters)
         .options(

@@ -16,6 +16,7 @@ from ..forms.queue import AssignForm, QueueFilterForm
 from ..models import Call, Dossier
 from ..notifications import notify_assignment
 from ..operations import assignment
+from ..pagination import requested_page
 from ..security import STAFF, get_or_404, roles_required
 from . import bp
 from .queries import DEFAULT_SORT, PER_PAGE, QUEUE_STATES, QueueFilters, queue_page, queue_sizes, staff_users
@@ -45,7 +46,7 @@ def queue_helpers() -> dict[str, Any]:
 def _filters() -> tuple[QueueFilterForm, QueueFilters]:
     """The filters of the request's query string, through the GET form."""
     form = QueueFilterForm(formdata=request.args)
-    return form, QueueFilters(**form.values(), page=request.args.get("page", 1, type=int) or 1)
+    return form, QueueFilters(**form.values(), page=requested_page(request.args))
 
 
 @bp.route("/appels/<int:call_id>/dossiers")

@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response
 
 from .. import storage
 from ..dossier_sections import SECTIONS, stored_result
-from ..dossiers.views import send_bytes
+from ..dossiers.views import audited, send_bytes
 from ..extensions import db
 from ..forms.review import (
     ComplementRequestForm,
@@ -213,9 +213,10 @@ def compare_versions(dossier_id: int) -> str:
 @staff_required
 def download_fiche(dossier_id: int) -> Response:
     dossier = _load(dossier_id)
-    data, _render = documents.fiche_pdf(dossier, store=storage.current_store())
+    data, render = documents.fiche_pdf(dossier, store=storage.current_store())
     db.session.commit()  # keeps the rendering for the next reader
-    return send_bytes(data, f"fiche-synthese-{dossier.reference}.pdf", "application/pdf")
+    name = f"fiche-synthese-{dossier.reference}.pdf"
+    return audited(send_bytes(data, name, "application/pdf"), dossier, "fiche", name, sha256=render.sha256)
 
 
 @bp.route("/dossiers/<int:dossier_id>/recevabilite", methods=["POST"])

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
-from ..models import Role, Structure, StructureKind, User, utcnow
+from ..models import RegistrationRequest, Role, Structure, StructureKind, User, utcnow
 from ..models.users import MembershipState, new_session_token
 from ..security import hash_password, verify_password
 from .audit import log_action
@@ -39,21 +41,25 @@ def create_user(
     email: str,
     full_name: str,
     role: Role,
-    password: str,
+    password: str | None = None,
+    password_hash: str | None = None,
     structure: Structure | None = None,
     actor: User | None = None,
 ) -> User:
+    """A new account, with ``password`` (hashed here) or an already computed ``password_hash``."""
     email = normalise_email(email)
     if find_user(email) is not None:
         raise AccountError("Un compte existe déjà avec cette adresse e-mail.")
     if (role is Role.applicant) != (structure is not None):
         raise AccountError("Seuls les comptes porteurs de projet sont rattachés à une structure.")
+    if (password is None) == (password_hash is None):
+        raise ValueError("create_user needs a password or its hash, not both")
     user = User(
         email=email,
         full_name=full_name.strip(),
         role=role,
         structure=structure,
-        password_hash=hash_password(password),
+        password_hash=password_hash or hash_password(password or ""),
         password_changed_at=utcnow(),
     )
     db.session.add(user)
@@ -174,10 +180,11 @@ def register_applicant(
     *,
     email: str,
     full_name: str,
-    password: str,
     siret: str,
     structure_name: str,
     structure_kind: StructureKind,
+    password: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
     """Create an applicant account, and its structure when the SIRET is new.
 
@@ -194,7 +201,8 @@ def register_applicant(
         db.session.flush()
         log_action("structure.create", structure, None, details={"siret": siret})
     user = create_user(
-        email=email, full_name=full_name, role=Role.applicant, password=password, structure=structure
+        email=email, full_name=full_name, role=Role.applicant, password=password, password_hash=password_hash,
+        structure=structure,
     )
     if joining:
         user.membership = MembershipState.pending
@@ -202,6 +210,81 @@ def register_applicant(
         "user.register", user, user, to_state=user.membership.value,
         details={"structure_id": structure.id, "joins_existing_structure": joining},
     )
+    return user
+
+
+# Registration by e-mail -----------------------------------------------------------------------
+# Registering answers the same whether the address has an account or not (no enumeration):
+# the account is created only once the link e-mailed to the address is opened, and an address
+# that already has an account receives a reminder instead of a link.
+
+
+@dataclass(frozen=True)
+class RegistrationSent:
+    """What to e-mail ``email``: the confirmation link's ``token``, or None when the address
+    already has an account (its owner is reminded of it instead)."""
+
+    email: str
+    token: str | None
+
+
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _registration_max_age() -> timedelta:
+    return timedelta(hours=current_app.config["REGISTRATION_MAX_HOURS"])
+
+
+def request_registration(
+    *, email: str, full_name: str, password: str, siret: str, structure_name: str, structure_kind: StructureKind,
+) -> RegistrationSent:
+    """Keep a registration until its address is confirmed (``RegistrationSent.token``), or
+    note that the address already has an account. Expired requests are purged on the way."""
+    email = normalise_email(email)
+    now = utcnow()
+    db.session.execute(delete(RegistrationRequest).where(RegistrationRequest.created_at < now - _registration_max_age()))
+    password_hash = hash_password(password)  # in both cases: the same time either way
+    existing = find_user(email)
+    if existing is not None:
+        log_action("user.register_existing_address", existing, None)
+        return RegistrationSent(email, None)
+    token = secrets.token_urlsafe(32)
+    db.session.add(RegistrationRequest(
+        token_sha256=_token_digest(token), email=email, full_name=full_name.strip(),
+        structure_name=structure_name.strip(), siret=siret, structure_kind=structure_kind,
+        password_hash=password_hash, created_at=now,
+    ))
+    db.session.flush()
+    return RegistrationSent(email, token)
+
+
+def registration_for_token(token: object) -> RegistrationRequest | None:
+    """The registration waiting for this link, if it is still valid."""
+    if not isinstance(token, str) or not 20 <= len(token) <= 100:
+        return None
+    request = db.session.scalar(
+        select(RegistrationRequest).where(RegistrationRequest.token_sha256 == _token_digest(token))
+    )
+    if request is None or request.created_at < utcnow() - _registration_max_age():
+        return None
+    return request
+
+
+def confirm_registration(request: RegistrationRequest) -> User:
+    """The address is confirmed: create the account (and the structure when its SIRET is new,
+    or a request to join it). Every other pending registration of the address goes."""
+    if find_user(request.email) is not None:
+        db.session.delete(request)
+        raise AccountError(
+            "Un compte existe déjà avec cette adresse : connectez-vous, ou choisissez « Mot de passe oublié ? »."
+        )
+    user = register_applicant(
+        email=request.email, full_name=request.full_name, siret=request.siret,
+        structure_name=request.structure_name, structure_kind=request.structure_kind,
+        password_hash=request.password_hash,
+    )
+    db.session.execute(delete(RegistrationRequest).where(RegistrationRequest.email == request.email))
     return user
 
 
@@ -243,53 +326,77 @@ def pending_members(structure_id: int | None = None) -> list[User]:
     return list(db.session.scalars(query.order_by(User.created_at, User.id)))
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """Return the user if the credentials are right and the account is usable.
+@dataclass(frozen=True)
+class Attempt:
+    """The outcome of a password check: ``user`` when it succeeded, and ``slowed``, the account
+    whose slowdown this failure has just started (its owner is told by e-mail)."""
 
-    Failures count per account; after LOGIN_MAX_FAILURES the account is locked for
-    LOGIN_LOCK_MINUTES whatever the password, and the caller shows the same generic
-    message as for a wrong password.
+    user: User | None
+    slowed: User | None = None
+
+
+def _slowed_for(user: User, now: datetime, known_accounts: frozenset[int]) -> bool:
+    """Is ``user`` slowed down for this browser (one the account never logged in from)?"""
+    return user.id not in known_accounts and user.locked_until is not None and user.locked_until > now
+
+
+def authenticate(email: str, password: str, *, known_accounts: frozenset[int] = frozenset()) -> Attempt:
+    """Check the credentials; ``Attempt.user`` is the user when they are right and the account usable.
+
+    No one can lock an account: after LOGIN_MAX_FAILURES failures, a browser the account never
+    logged in from (``known_accounts``: the device cookie's accounts) may try once per delay,
+    growing from LOGIN_DELAY_FIRST_SECONDS to LOGIN_DELAY_MAX_SECONDS; an attempt inside the
+    delay is refused unchecked, with the generic message of a wrong password. The owner's
+    usual browsers are never slowed, and the password reset lifts the delay. The attacking
+    address itself is throttled by the rate limits of the login form.
     """
     user = find_user(email)
     now = utcnow()
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        verify_password(None, password)
-        return None
+    if user is not None and _slowed_for(user, now, known_accounts):
+        verify_password(None, password)  # the same effort as a real check
+        return Attempt(None)
     if not verify_password(user, password) or user is None or not user.is_active:
-        if user is not None:
-            _count_failure(user, now)
-        return None
+        started = _count_failure(user, now) if user is not None else False
+        return Attempt(None, slowed=user if started else None)
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = now
     log_action("user.login", user, user)
-    return user
+    return Attempt(user)
 
 
-def confirm_password(user: User, password: str) -> bool:
-    """Check the password of a logged-in user before a sensitive action.
+def check_password(
+    user: User, password: str, *, known_accounts: frozenset[int] = frozenset(), action: str = "user.password_confirm",
+) -> Attempt:
+    """Check the password of a logged-in user before a sensitive action (confirmation before
+    admin actions, password change).
 
-    Failures count towards the same lock as the login form, so a stolen session cannot
+    Failures count towards the same slowdown as the login form, so a stolen session cannot
     be used to guess the password."""
     now = utcnow()
-    if user.locked_until is not None and user.locked_until > now:
+    if _slowed_for(user, now, known_accounts):
         verify_password(None, password)
-        return False
+        return Attempt(None)
     if not verify_password(user, password):
-        _count_failure(user, now)
-        return False
+        return Attempt(None, slowed=user if _count_failure(user, now) else None)
     user.failed_logins = 0
-    log_action("user.password_confirm", user, user)
-    return True
+    user.locked_until = None
+    log_action(action, user, user)
+    return Attempt(user)
 
 
-def _count_failure(user: User, now: datetime) -> None:
+def _count_failure(user: User, now: datetime) -> bool:
+    """One more failure; True when it starts the account's slowdown (the owner is told once)."""
     user.failed_logins += 1
-    if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-        user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-        user.failed_logins = 0
-        log_action("user.locked", user, None)
+    excess = user.failed_logins - current_app.config["LOGIN_MAX_FAILURES"]
+    started = excess == 0
+    if excess >= 0:
+        first, longest = current_app.config["LOGIN_DELAY_FIRST_SECONDS"], current_app.config["LOGIN_DELAY_MAX_SECONDS"]
+        user.locked_until = now + timedelta(seconds=min(first * 2 ** min(excess, 20), longest))
+        if started:
+            log_action("user.slowed_down", user, None, details={"failures": user.failed_logins})
     db.session.flush()
+    return started
 
 
 def logout(user: User) -> None:

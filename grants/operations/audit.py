@@ -5,7 +5,7 @@ from typing import Any
 from flask import has_request_context, request
 
 from ..extensions import db
-from ..models import AuditEntry, User
+from ..models import AuditEntry, Role, User
 
 
 def log_action(
@@ -34,24 +34,31 @@ def log_action(
     return entry
 
 
-# What staff downloaded, by kind: the label shown on the dossier's audit trail.
+# What staff and committee members downloaded, by kind: the label shown on the audit trail.
 DOWNLOAD_LABELS = {
     "attachment": "Pièce téléchargée : « {name} »",
     "attachment_preview": "Pièce consultée (aperçu) : « {name} »",
     "message_attachment": "Pièce jointe d'un message téléchargée : « {name} »",
     "receipt": "Accusé de réception téléchargé : « {name} »",
     "letter": "Lettre de notification téléchargée : « {name} »",
+    "fiche": "Fiche de synthèse téléchargée : « {name} »",
+    "pack": "Dossier du comité téléchargé : « {name} »",
+    "minutes": "Procès-verbal téléchargé : « {name} »",
 }
 
 
-def log_download(dossier: Any, actor: User, kind: str, name: str, **details: Any) -> AuditEntry | None:
-    """Record that DREETS staff read a file of ``dossier`` (applicants reading their own are not logged).
+def log_download(obj: Any, actor: User, kind: str, name: str, **details: Any) -> AuditEntry | None:
+    """Record that someone other than the structure read a document: DREETS staff a file of a
+    dossier, a committee member a fiche, the pack or the minutes of their session.
 
-    The entry is on the dossier, so it appears on the officer's audit trail. Flushes only.
+    ``obj`` is the dossier (the entry appears on the officer's audit trail) or, for the
+    session's own documents, the committee session. Applicants reading their own dossier's
+    files are not logged. Flushes only.
     """
-    if not getattr(actor, "is_staff", False):
+    if actor.role is Role.applicant:
         return None
+    action = "dossier.download" if type(obj).__name__ == "Dossier" else "session.download"
     return log_action(
-        "dossier.download", dossier, actor,
+        action, obj, actor,
         details={"label": DOWNLOAD_LABELS[kind].format(name=name), "kind": kind, "file": name, **details},
     )

@@ -142,12 +142,28 @@ def _refresh_financing(dossier: Dossier) -> None:
     dossier.fse_max_total = result.totals["fse_max"]
 
 
+class SiretLocked(DossierError):
+    """A member may not change the SIRET once a dossier of the structure was submitted."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Le SIRET ne peut plus être modifié ici : un dossier de la structure a été déposé avec celui-ci. "
+            "S'il est erroné, écrivez au service FSE+ de la DREETS, qui le corrigera."
+        )
+
+
 def update_structure(structure: Structure, data: dict[str, Any], actor: User, expected_version: int | str | None) -> dict[str, Any]:
+    """A member edits the structure's profile. The SIRET only until a dossier of the structure
+    was submitted (then staff change it, :func:`grants.operations.structures.change_siret`);
+    a verified structure whose SIRET changes is to verify again."""
     if str(expected_version) != str(structure.version):
         raise ConflictError(
             "Le profil de la structure a été modifié entre-temps par une autre personne. "
             "Votre saisie est conservée ci-dessous : vérifiez-la puis enregistrez à nouveau."
         )
+    siret_changes = "siret" in data and data["siret"] != structure.siret
+    if siret_changes and not structure.can_change_siret(actor):
+        raise SiretLocked()
     changes = {}
     for key, value in data.items():
         if getattr(structure, key) != value:
@@ -156,6 +172,10 @@ def update_structure(structure: Structure, data: dict[str, Any], actor: User, ex
     if changes:
         db.session.flush()
         log_action("structure.update", structure, actor, details=changes)
+    if siret_changes:
+        from .structures import unverify
+
+        unverify(structure, actor, "SIRET modifié par un membre de la structure")
     return changes
 
 

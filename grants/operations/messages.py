@@ -8,7 +8,7 @@ from .. import storage as storage_module
 from ..antivirus import Scanner, ScanStatus, scan_upload
 from ..extensions import db
 from ..models import Dossier, Message, Role, User, utcnow
-from ..notifications import _safely
+from ..mail import send_safely
 from ..security import STAFF
 from ..uploads import check_upload
 from ..urls import external_url
@@ -117,7 +117,7 @@ def message_recipients(message: Message) -> list[str]:
 def notify_message_posted(message: Message) -> None:
     """E-mail the other side; call after the commit, a mail failure is only logged."""
     dossier = message.dossier
-    _safely(
+    send_safely(
         message_recipients(message),
         f"Nouveau message sur le dossier {dossier.reference}",
         "email/message_posted.txt",

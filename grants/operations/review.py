@@ -55,9 +55,11 @@ def auto_verdicts(dossier: Dossier, version: DossierVersion) -> dict[str, Any]:
     reference = set(
         db.session.scalars(select(Qpv.code).where(Qpv.qpv_list_id == call.qpv_list_id, Qpv.code.in_(codes))).all()
     ) if call.qpv_list_id and codes else set()
+    structure = dossier.structure
     return evaluate(
         version.snapshot, closes_at=call.closes_at,
         required_types=[a["code"] for a in call.required_attachments], reference_qpv=reference,
+        structure_verified_at=structure.verified_at if structure.is_verified else None,
     )
 
 
@@ -188,8 +190,8 @@ def request_complements(
     unknown = [s for s in sections if s not in SECTIONS_BY_KEY]
     if unknown or not (sections or attachment_types):
         raise DossierError("Choisissez au moins une section ou une pièce à compléter.", field="sections")
-    if due_date <= today:
-        raise DossierError("L'échéance doit être postérieure à aujourd'hui.", field="due_date")
+    if (problem := ComplementRequest.due_date_problem(due_date, today)) is not None:
+        raise DossierError(problem, field="due_date")
     request = ComplementRequest(
         dossier=dossier, sections=sorted(set(sections)), attachment_types=sorted(set(attachment_types)),
         message=message.strip(), due_date=due_date, requested_by_id=actor.id,

@@ -66,6 +66,8 @@ def live_server(fresh_databases, tmp_path_factory: pytest.TempPathFactory) -> It
         "ARGON2_TIME_COST": "1",
         "ARGON2_MEMORY_COST": "256",
         "RATELIMIT_LOGIN": "1000 per minute",
+        "RATELIMIT_LOGIN_FAILURES": "10000 per hour",
+        "RATELIMIT_PER_ADDRESS": "10000 per hour",
     }
     env.pop("MAIL_SERVER", None)
     server = LiveServer(f"http://127.0.0.1:{port}", env, work / "server.log")

@@ -15,9 +15,9 @@ ACCOUNTS = {a["role"].value: a for a in DEMO_ACCOUNTS}
 # sessions of each recent call under one button.
 MENUS = {
     "applicant": ["Mes dossiers", "Profil de la structure"],
-    "officer": ["Appels à projets", "Séances du comité"],
+    "officer": ["Appels à projets", "Séances du comité", "Structures"],
     "committee": ["Mes séances"],
-    "admin": ["Appels à projets", "Séances du comité", "Paramétrage des appels", "Comptes", "Listes QPV"],
+    "admin": ["Appels à projets", "Séances du comité", "Structures", "Paramétrage des appels", "Comptes", "Listes QPV"],
 }
 # A page each role reaches from the menu, and the heading it shows.
 MENU_TARGETS = {

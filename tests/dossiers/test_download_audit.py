@@ -13,6 +13,7 @@ from grants.models import AuditEntry, Dossier, Message, User
 from grants.operations import messages as message_ops
 from grants.operations.dossiers import submit_dossier
 from tests.conftest import SAMPLE_PDF
+from tests.operations.test_committee import instructed, session_with  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
@@ -124,3 +125,62 @@ def test_downloads_appear_on_the_officers_audit_trail_with_who_and_when(client, 
         in history
     # Newest first, like the rest of the trail.
     assert history.index("« annexe.pdf »") < history.index(f"« {attachment_name} »")
+
+
+# The committee's documents (issue 14, item 14): fiche, pack and procès-verbal, by staff and by
+# the invited committee members alike.
+
+
+@pytest.fixture
+def closed_session(app, db, users, instructed, session_with, store):  # type: ignore[no-untyped-def]  # noqa: F811
+    """A closed session of one selected dossier: fiche, pack and procès-verbal all exist."""
+    from decimal import Decimal
+
+    from grants.models import CommitteeSession, Decision
+    from grants.operations import committee as committee_ops
+
+    dossier = instructed()
+    session_id = session_with(instructed.call, [dossier])
+    with app.test_request_context():
+        session = db.session.get(CommitteeSession, session_id)
+        officer = db.session.get(User, users["officer"].id)
+        committee_ops.record_decision(session.items[0], Decision.selected, officer, amount=Decimal("1000.00"))
+        committee_ops.close_session(session, officer, store=store)
+        db.session.commit()
+        return session_id, session.items[0].id, dossier.id
+
+
+def session_downloads(db, session_id: int) -> list[AuditEntry]:  # type: ignore[no-untyped-def]
+    db.session.remove()
+    return list(db.session.scalars(
+        select(AuditEntry).where(AuditEntry.action == "session.download", AuditEntry.object_type == "CommitteeSession",
+                                 AuditEntry.object_id == session_id).order_by(AuditEntry.id)
+    ))
+
+
+@pytest.mark.parametrize("who", ["officer", "admin", "committee"])
+def test_committee_documents_downloads_are_audited(client, db, login_as, users, closed_session, who):  # type: ignore[no-untyped-def]
+    session_id, item_id, dossier_id = closed_session
+    login_as(users[who])
+    base = f"/comite/seances/{session_id}"
+    for path in (f"{base}/fiches/{item_id}.pdf", f"{base}/dossier-du-comite.pdf", f"{base}/proces-verbal.pdf"):
+        response = client.get(path)
+        assert response.status_code == 200 and response.data.startswith(b"%PDF"), path
+    [fiche] = downloads(db, dossier_id)
+    assert (fiche.actor_id, fiche.details["kind"]) == (users[who].id, "fiche")
+    assert fiche.details["sha256"] and fiche.details["session_id"] == session_id
+    pack, minutes = session_downloads(db, session_id)
+    assert [pack.details["kind"], minutes.details["kind"]] == ["pack", "minutes"]
+    assert {pack.actor_id, minutes.actor_id} == {users[who].id}
+    assert pack.details["dossiers"] == [dossier_id] and len(pack.details["sha256"]) == 64
+    assert minutes.details["label"].startswith("Procès-verbal téléchargé : « proces-verbal-")
+
+
+def test_the_officers_fiche_download_is_audited(client, db, login_as, users, closed_session):  # type: ignore[no-untyped-def]
+    _, _, dossier_id = closed_session
+    login_as(users["officer"])
+    assert client.get(f"/instruction/dossiers/{dossier_id}/fiche-synthese.pdf").status_code == 200
+    [entry] = downloads(db, dossier_id)
+    assert entry.details["kind"] == "fiche"
+    page = client.get(f"/instruction/dossiers/{dossier_id}").get_data(as_text=True)
+    assert "Fiche de synthèse téléchargée" in page[page.index('id="panel-historique"'):]

@@ -37,6 +37,7 @@ from grants.models import (
     Role,
     Structure,
     StructureKind,
+    StructureVerification,
     User,
 )
 from grants.operations import committee, messages, review
@@ -90,7 +91,8 @@ def build_world(app: Flask, store: LocalFileStore) -> World:
             qpv_list=qpv_list,
         )
         first, second = (
-            Structure(name=f"Mission locale {n}", siret=siret, kind=StructureKind.mission_locale, **COMPLETE_STRUCTURE)
+            Structure(name=f"Mission locale {n}", siret=siret, kind=StructureKind.mission_locale, **COMPLETE_STRUCTURE,
+                      verification=StructureVerification.verified, verified_at=now)
             for n, siret in ((1, _valid_siret(9101)), (2, _valid_siret(9102)))
         )
         session.add_all([call, first, second])

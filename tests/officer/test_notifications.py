@@ -35,7 +35,7 @@ def test_assigning_a_colleague_tells_them(client, login_as, users, db, dossier, 
     assert mail["To"] == users["officer"].email
     assert mail["Subject"] == f"[Parcours QPV] Dossier attribué : {dossier.reference}"
     text = body(mail)
-    assert f"{users['admin'].full_name} vous a attribué le dossier {dossier.reference}" in text
+    assert f"« {users['admin'].full_name} » vous a attribué le dossier {dossier.reference}" in text
     assert f"http://localhost/instruction/dossiers/{dossier.id}" in text
     assert "état « Déposé »" in text
     page = client.get(response.headers["Location"]).get_data(as_text=True)

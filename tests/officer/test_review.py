@@ -49,7 +49,7 @@ def test_officer_page_prefills_automatic_criteria(client, login_as, users, submi
     page = client.get(f"/instruction/dossiers/{submitted.id}").get_data(as_text=True)
     assert submitted.reference in page
     assert "Avis du système : <strong>satisfait</strong>" in page
-    assert page.count("Avis du système : <strong>satisfait</strong>") == 7  # the 7 automatic criteria
+    assert page.count("Avis du système : <strong>satisfait</strong>") == 8  # the 8 automatic criteria
     assert "Critère apprécié par le gestionnaire." in page
     assert "Aller vers les jeunes des quartiers" in page
 

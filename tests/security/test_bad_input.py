@@ -538,3 +538,30 @@ def test_committee_session_form_survives_bad_input(app, db, users, make_call, ma
             assert count_rows(db, CommitteeSession, CommitteeSession.call_id == call.id) == before
 
     submit()
+
+
+def test_structure_siret_change_survives_bad_input(app, db, users):
+    """Issue 14: the staff's SIRET correction and verification forms."""
+    from grants.models import Structure, StructureVerification
+
+    structure_id = users["other_applicant"].structure_id
+    structure = db.session.get(Structure, structure_id)
+    structure.verification, structure.verified_at = StructureVerification.to_verify, None
+    db.session.commit()
+    client = login(app, users["officer"])
+    token = csrf_token(client)
+    page = f"/instruction/structures/{structure_id}"
+
+    def run(action: str, extra: list[tuple[str, str]]) -> None:
+        base = [(name, value) for name, value in form_on(client, page, action).fields if name not in dict(extra)]
+        base += extra
+
+        @SETTINGS
+        @given(data=broken(base))
+        def submit(data: MultiDict) -> None:
+            check_invalid_leaves_row(client, db, action, data, token, Structure, structure_id, page)
+
+        submit()
+
+    run(f"{page}/siret", [("siret", "90030000300018"), ("motive", "Correction du NIC.")])
+    run(f"{page}/verification", [("note", "SIRET actif.")])

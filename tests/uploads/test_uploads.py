@@ -257,6 +257,23 @@ def test_member_with_an_abnormal_compression_ratio_is_refused():
     assert message.startswith("Archive suspecte (taux de compression anormal)")
 
 
+def test_content_split_into_members_under_the_floor_is_refused_as_a_whole():
+    """95 members of 1 Mio of zeros (each at the floor, so no member's ratio counts) in 100 ko."""
+    members = [*docx_members(), *((f"word/media/part{n}.bin", bytes(MIB)) for n in range(95))]
+    data = zip_of(*members)
+    assert len(data) < 120 * 1024
+    message = refusal("morceaux.docx", data)
+    assert message.startswith("Archive suspecte (taux de compression anormal)")
+
+
+def test_a_large_ordinary_spreadsheet_is_accepted():
+    """Repetitive XML compresses well, but far less than 200 to 1 over the whole archive."""
+    rows = "".join(f'<row r="{n}"><c r="A{n}" t="inlineStr"><is><t>Ligne {n} {n * 7919 % 104729}</t></is></c></row>'
+                   for n in range(1, 40_000))
+    members = [*xlsx_members(), ("xl/worksheets/sheet2.xml", rows.encode())]
+    assert check_upload("gros.xlsx", zip_of(*members)).kind == "xlsx"
+
+
 def test_small_parts_may_compress_a_lot():
     members = [*docx_members(), ("word/styles.xml", b" " * (MIB - 1))]
     assert check_upload("styles.docx", zip_of(*members)).kind == "docx"

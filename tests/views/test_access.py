@@ -17,6 +17,10 @@ PUBLIC_ENDPOINTS = {
     "auth.register",
     "auth.forgot_password",
     "auth.reset_password",
+    "auth.choose_password",
+    "auth.registration_sent",
+    "auth.confirm_registration_link",
+    "auth.confirm_registration",
 }
 
 

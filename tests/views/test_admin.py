@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from grants.models import AuditEntry, Call, Dossier, Role, User
+from tests.conftest import open_reset_link
 from tests.security.crawler import PageParser
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -142,9 +143,10 @@ def test_admin_creates_officer_account_who_sets_password_by_email(client, app, l
     [message] = smtp_server.messages
     link = re.search(r"http://localhost(/compte/reinitialiser/\S+)", message.get_content()).group(1)
     newcomer = app.test_client()
-    token_page = newcomer.get(link).get_data(as_text=True)
+    form = open_reset_link(newcomer, link)
+    token_page = newcomer.get(form).get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', token_page).group(1)
-    response = newcomer.post(link, data={"csrf_token": token, "password": "odile-mot-de-passe", "confirm": "odile-mot-de-passe"})
+    response = newcomer.post(form, data={"csrf_token": token, "password": "odile-mot-de-passe", "confirm": "odile-mot-de-passe"})
     assert response.status_code == 302
     # the account is usable with the chosen password
     fresh = app.test_client()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from grants.extensions import limiter
 from grants.models import AuditEntry, Role, Structure, User
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, open_reset_link, register_through_email
 
 GENERIC = "Adresse électronique ou mot de passe incorrect"
 
@@ -42,14 +42,15 @@ def test_wrong_password_and_unknown_email_give_the_same_message(client, users):
     assert 'value="personne@exemple.fr"' in unknown.get_data(as_text=True)
 
 
-def test_account_locks_after_five_failures_even_with_right_password(app, client, db, users):
+def test_after_five_failures_a_new_browser_waits_even_with_the_right_password(app, client, db, users):
+    """The slowdown (issue 14, item 3; tests/security/test_login_slowdown.py has the rest)."""
     user = users["applicant"]
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
         assert GENERIC in login(client, user.email, "mauvais-mot-de-passe").get_data(as_text=True)
     assert db.session.get(User, user.id).locked_until is not None
-    locked = login(client, user.email)
-    assert GENERIC in locked.get_data(as_text=True)
-    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=16)):
+    slowed = login(client, user.email)
+    assert GENERIC in slowed.get_data(as_text=True)
+    with time_machine.travel(datetime.now(UTC) + timedelta(seconds=app.config["LOGIN_DELAY_FIRST_SECONDS"] + 1)):
         assert login(client, user.email).status_code == 302
 
 
@@ -108,7 +109,7 @@ def test_change_password_with_wrong_current_password_keeps_input(client, users):
         data={"current_password": "faux", "password": "un-nouveau-mot-de-passe", "confirm": "un-nouveau-mot-de-passe"},
     )
     assert response.status_code == 200
-    assert "Mot de passe actuel incorrect." in response.get_data(as_text=True)
+    assert "Mot de passe actuel incorrect" in response.get_data(as_text=True)
 
 
 def test_password_too_short_is_refused_in_french(client, users):
@@ -136,7 +137,8 @@ def test_password_reset_by_email_link(client, users, smtp_server):
     assert message["To"] == user.email
     assert "Réinitialisation" in message["Subject"]
     link = _reset_link(message)
-    response = client.post(link, data={"password": "mon-nouveau-secret-1", "confirm": "mon-nouveau-secret-1"})
+    form = open_reset_link(client, link)
+    response = client.post(form, data={"password": "mon-nouveau-secret-1", "confirm": "mon-nouveau-secret-1"})
     assert response.status_code == 302
     assert login(client, user.email, "mon-nouveau-secret-1").status_code == 302
     # The link is single-use: the password hash it was tied to has changed.
@@ -172,8 +174,8 @@ REGISTRATION = {
 }
 
 
-def test_register_creates_structure_and_logs_in(client, db):
-    response = client.post("/compte/inscription", data=REGISTRATION)
+def test_register_creates_structure_and_logs_in(client, db, smtp_server):
+    response = register_through_email(client, REGISTRATION, smtp_server)
     assert response.status_code == 302
     user = db.session.scalar(select(User).where(User.email == "nadia@ml-exemple.fr"))
     assert user.role is Role.applicant
@@ -181,13 +183,14 @@ def test_register_creates_structure_and_logs_in(client, db):
     assert "Appels à projets ouverts" in client.get("/").get_data(as_text=True)
 
 
-def test_second_person_of_a_structure_asks_to_join_it_and_a_member_approves(client, app, db):
+def test_second_person_of_a_structure_asks_to_join_it_and_a_member_approves(client, app, db, smtp_server):
     """A SIRET is public: the second person is a pending member until the first approves."""
-    client.post("/compte/inscription", data=REGISTRATION)
+    register_through_email(client, REGISTRATION, smtp_server)
     second = app.test_client()
-    response = second.post(
-        "/compte/inscription",
-        data=REGISTRATION | {"email": "paul@ml-exemple.fr", "full_name": "Paul Collègue", "structure_name": "autre nom"},
+    response = register_through_email(
+        second,
+        REGISTRATION | {"email": "paul@ml-exemple.fr", "full_name": "Paul Collègue", "structure_name": "autre nom"},
+        smtp_server,
     )
     assert response.status_code == 302
     assert response.headers["Location"] == "/compte/rattachement-en-attente"
@@ -218,6 +221,9 @@ def test_register_with_invalid_siret_keeps_input_and_explains(client, db):
     assert db.session.scalar(select(User).where(User.email == "nadia@ml-exemple.fr")) is None
 
 
-def test_register_with_existing_email_is_refused(client, users):
+def test_register_with_an_existing_email_answers_as_usual_and_tells_the_address(client, users, smtp_server):
+    """Issue 14, item 6 (tests/security/test_registration.py has the rest)."""
     response = client.post("/compte/inscription", data=REGISTRATION | {"email": users["officer"].email})
-    assert "Un compte existe déjà" in response.get_data(as_text=True)
+    assert (response.status_code, response.headers["Location"]) == (302, "/compte/inscription/envoyee")
+    [mail] = smtp_server.messages
+    assert mail["To"] == users["officer"].email and "déjà un compte" in mail["Subject"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -24,7 +25,7 @@ def test_officer_composes_holds_decides_and_closes(client, login_as, users, db, 
     page = client.get(new).get_data(as_text=True)
     assert users["committee"].full_name in page
     response = client.post(new, data={
-        "meets_at": "2027-05-15T10:00", "place": "Préfecture de région, Lille", "chair_name": "Le Préfet de région",
+        "meets_at": (datetime.now(UTC) + timedelta(days=60)).strftime("%Y-%m-%dT10:00"), "place": "Préfecture de région, Lille", "chair_name": "Le Préfet de région",
         "chair_quality": "Préfet de la région Hauts-de-France", "members": [str(users["committee"].id)]})
     assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
     session_url = response.headers["Location"]

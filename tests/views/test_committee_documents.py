@@ -115,7 +115,7 @@ def test_member_gets_404_on_every_other_page(app, client, login_as, users, db, c
     ids = {
         "dossier_id": selected.id, "call_id": session.call_id, "session_id": session_id,
         "item_id": session.items[0].id, "attachment_id": 1, "number": 1, "user_id": users["officer"].id,
-        "message_id": 1, "list_id": 1,
+        "message_id": 1, "list_id": 1, "structure_id": selected.structure_id,
     }
     login_as(users["committee"])
     checked = 0

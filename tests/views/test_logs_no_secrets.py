@@ -15,6 +15,7 @@ import time_machine
 
 from grants.models import Role, User
 from grants.operations.accounts import make_reset_token
+from tests.conftest import open_reset_link
 
 OLD = "Ancien-Secret-Porteur-7391"
 WRONG = "Faux-Secret-Tente-8264"
@@ -63,8 +64,9 @@ def account_journey(client, user: User, reset_token) -> str:  # type: ignore[no-
     assert client.post("/compte/mot-de-passe-oublie", data={"email": email}).status_code == 302
     token = reset_token()
     url = f"/compte/reinitialiser/{token}"
-    assert client.get(url).status_code == 200
-    done = client.post(url, data={"password": RESET, "confirm": RESET})
+    form = open_reset_link(client, url)
+    assert client.get(form).status_code == 200
+    done = client.post(form, data={"password": RESET, "confirm": RESET})
     assert done.status_code == 302 and done.headers["Location"].endswith("/compte/connexion")
     assert client.get(url).status_code == 302, "single use: the link is refused after the reset"
     assert client.post("/compte/connexion", data={"email": email, "password": RESET}).status_code == 302

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from grants.models import AuditEntry, Dossier, Role, Structure, User
 from grants.models.users import MembershipState
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, register_through_email
 from tests.views.test_applicant import submit
 
 REGISTRATION = {
@@ -36,8 +36,8 @@ def pending(make_user, users, structure_of):  # type: ignore[no-untyped-def]
                      full_name="Paul Inconnu")
 
 
-def register_with_siret(client, siret: str):  # type: ignore[no-untyped-def]
-    return client.post("/compte/inscription", data=REGISTRATION | {"siret": siret})
+def register_with_siret(client, siret: str, mailbox):  # type: ignore[no-untyped-def]
+    return register_through_email(client, REGISTRATION | {"siret": siret}, mailbox)
 
 
 # Registration ------------------------------------------------------------------------------
@@ -49,7 +49,7 @@ def test_registering_with_an_existing_siret_asks_to_join_and_tells_the_members(
     member = users["applicant"]
     colleague = make_user(Role.applicant, structure=structure_of(member))
     structure = structure_of(member)
-    response = register_with_siret(client, structure.siret)
+    response = register_with_siret(client, structure.siret, smtp_server)
     assert response.status_code == 302
     assert response.headers["Location"] == "/compte/rattachement-en-attente"
     paul = db.session.scalar(select(User).where(User.email == "paul@exemple.fr"))
@@ -63,7 +63,7 @@ def test_registering_with_an_existing_siret_asks_to_join_and_tells_the_members(
     [mail] = smtp_server.messages
     assert set(mail["To"].split(", ")) == {member.email, colleague.email}
     body = mail.get_content()
-    assert "Paul Inconnu (paul@exemple.fr)" in body and structure.name in body
+    assert "« Paul Inconnu » (paul@exemple.fr)" in body and structure.name in body
     assert "http://localhost/porteur/structure#demandes-rattachement" in body
 
     # Logged in, the requester sees the waiting page instead of the structure's space.
@@ -73,7 +73,7 @@ def test_registering_with_an_existing_siret_asks_to_join_and_tells_the_members(
 
 
 def test_first_person_of_a_new_structure_is_its_member_at_once(client, db, smtp_server):
-    response = register_with_siret(client, "90010000900019")
+    response = register_with_siret(client, "90010000900019", smtp_server)
     assert response.headers["Location"] == "/"
     paul = db.session.scalar(select(User).where(User.email == "paul@exemple.fr"))
     assert paul.membership is MembershipState.active
@@ -84,7 +84,7 @@ def test_first_person_of_a_new_structure_is_its_member_at_once(client, db, smtp_
 def test_a_request_to_a_structure_without_active_member_goes_to_the_admins(client, db, users, make_structure,
                                                                           smtp_server):
     orphan = make_structure()
-    register_with_siret(client, orphan.siret)
+    register_with_siret(client, orphan.siret, smtp_server)
     [mail] = smtp_server.messages
     assert mail["To"] == users["admin"].email
     assert "http://localhost/admin/comptes" in mail.get_content()

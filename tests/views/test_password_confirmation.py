@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from grants.models import AuditEntry, Call, User
 
-from tests.conftest import PASSWORD
+from tests.conftest import CSRF_RE, PASSWORD
 from tests.views.test_admin import call_form
 
 ASKED = "Cette action d&#39;administration demande de confirmer votre mot de passe."
@@ -119,7 +119,7 @@ def test_confirmation_does_not_survive_a_new_login(client, admin, login_as, user
     assert_sent_to_confirmation(client.get("/admin/appels/nouveau"), "/admin/appels/nouveau")
 
 
-def test_wrong_password_is_refused_and_counts_towards_the_lock(app, client, db, admin):
+def test_wrong_password_is_refused_and_counts_towards_the_slowdown(app, client, db, admin):
     response = client.post("/compte/confirmation?next=/admin/appels/nouveau", data={"password": "pas-le-bon-mot-de-passe"})
     assert response.status_code == 200
     assert "Mot de passe incorrect" in response.get_data(as_text=True)
@@ -128,9 +128,14 @@ def test_wrong_password_is_refused_and_counts_towards_the_lock(app, client, db, 
         client.post("/compte/confirmation", data={"password": "pas-le-bon-mot-de-passe"})
     db.session.remove()
     assert db.session.get(User, admin.id).locked_until is not None
-    # Locked: even the right password does not confirm.
-    assert client.post("/compte/confirmation", data={"password": PASSWORD}).status_code == 200
-    assert_sent_to_confirmation(client.get("/admin/appels/nouveau"), "/admin/appels/nouveau")
+    # Slowed down: a browser the admin never logged in from cannot even try the right password…
+    stranger = app.test_client()
+    page = stranger.get("/compte/connexion").get_data(as_text=True)
+    token = CSRF_RE.search(page).group(1)
+    refused = stranger.post("/compte/connexion", data={"csrf_token": token, "email": admin.email, "password": PASSWORD})
+    assert refused.status_code == 200
+    # … while the admin's own browser (the one they logged in from) is not locked out.
+    assert client.post("/compte/confirmation", data={"password": PASSWORD}).status_code == 302
 
 
 def test_confirmation_does_not_redirect_off_site(client, admin):

@@ -12,7 +12,7 @@ from grants.demo import DEMO_ACCOUNTS
 from grants.models import User
 from grants.security import COMMON_PASSWORDS_FILE, common_passwords, password_problem
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, open_reset_link
 from tests.views.test_auth import REGISTRATION, _reset_link, login
 
 COMMON = "fait partie des 10 000 mots de passe les plus courants"
@@ -77,7 +77,7 @@ def test_reset_refuses_a_common_password(client, db, users, smtp_server):
     user = users["applicant"]
     client.post("/compte/mot-de-passe-oublie", data={"email": user.email})
     link = _reset_link(smtp_server.messages[0])
-    response = client.post(link, data={"password": "qazwsxedcrfv", "confirm": "qazwsxedcrfv"})
+    response = client.post(open_reset_link(client, link), data={"password": "qazwsxedcrfv", "confirm": "qazwsxedcrfv"})
     assert response.status_code == 200
     assert COMMON in response.get_data(as_text=True)
     db.session.remove()

@@ -7,6 +7,7 @@ import pytest
 
 from grants.extensions import limiter
 from grants.operations.accounts import make_reset_token
+from tests.conftest import open_reset_link
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ def test_anonymous_forms_are_rate_limited(client, three_per_minute, path, data):
 def test_reset_link_is_rate_limited(app, client, users, three_per_minute):  # type: ignore[no-untyped-def]
     with app.test_request_context():
         token = make_reset_token(users["applicant"])
-    path = f"/compte/reinitialiser/{token}"
+    path = open_reset_link(client, f"/compte/reinitialiser/{token}")
     codes = posts(client, path, {"password": "court", "confirm": "court"})
     assert codes[3] == 429, codes
 
