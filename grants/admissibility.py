@@ -11,7 +11,9 @@ from .formatting import PARIS
 
 PASS, FAIL = "pass", "fail"
 #: The criteria :func:`evaluate` judges: only these can be marked automatic on a call.
-AUTOMATIC_CRITERIA = ("deadline", "attachments", "single_applicant", "territory", "public", "expenses", "financing")
+AUTOMATIC_CRITERIA = (
+    "deadline", "attachments", "single_applicant", "structure_verified", "territory", "public", "expenses", "financing",
+)
 
 
 @dataclass(frozen=True)

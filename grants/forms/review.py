@@ -75,6 +75,11 @@ class ComplementRequestForm(BaseForm):
         self.sections.choices = choices(section_choices)
         self.attachment_types.choices = choices(type_choices)
 
+    def validate_sections(self, field: MultiCheckboxField) -> None:
+        # The operation refuses it too; here it is told with the other errors of the form.
+        if not (field.data or self.attachment_types.data):
+            raise ValidationError("Choisissez au moins une section ou une pièce à compléter.")
+
     def validate_due_date(self, field: DateField) -> None:
         # The rule is the request's (the operation checks it again); here, next to the field.
         if field.data is not None:

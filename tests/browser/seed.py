@@ -25,6 +25,7 @@ from grants.models import AdmissibilityOutcome, Call, Role, Structure, Structure
 from grants.operations import messages, review
 from grants.operations.accounts import create_user
 from grants.operations.dossiers import add_attachment, create_dossier, save_section, submit_dossier
+from grants.operations.structures import verify_structure
 from grants.storage import current_store
 from tests.conftest import COMPLETE_CONTENT, COMPLETE_STRUCTURE, SAMPLE_PDF, _valid_siret
 
@@ -42,6 +43,7 @@ def _submitted(title: str) -> tuple[Any, User]:
                           kind=StructureKind.mission_locale, **COMPLETE_STRUCTURE)
     db.session.add(structure)
     db.session.flush()
+    verify_structure(structure, _officer())  # as the DREETS would before declaring it recevable
     user = create_user(email=f"porteur-{number}@exemple.fr", full_name=f"Porteur {number}", role=Role.applicant,
                        password=PASSWORD, structure=structure)
     dossier = create_dossier(call, structure, user)

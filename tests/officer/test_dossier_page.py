@@ -51,7 +51,8 @@ def test_an_empty_complements_request_opens_the_admissibility_tab_with_its_summa
     assert response.status_code == 422
     assert selected_tab(page) == "recevabilite"
     summary = summary_in_panel(page, "recevabilite")
-    assert "Le formulaire contient 2 erreurs" in summary
+    assert "Le formulaire contient 3 erreurs" in summary  # every error at once
+    assert '<a href="#sections">Sections à compléter : Choisissez au moins une section' in summary
     assert '<a href="#message">Message au porteur : Ce champ est obligatoire.</a>' in summary
     assert '<a href="#due_date">Échéance : Ce champ est obligatoire.</a>' in summary
     assert db.session.get(Dossier, submitted.id).state is DossierState.submitted
