@@ -18,7 +18,8 @@ from .compute import (
     check_envelope,
     compute,
 )
-from .formatting import format_eur, format_rate
+from .formatting import format_applied_rate, format_eur, format_rate
+from .granted import applied_rate, split_grant
 from .money import FinanceInputError, to_amount, to_decimal
 from .parsing import parse_input
 from .rules import DEFAULT_ENVELOPE, LEGAL_REFERENCES, STRAND_LABELS, STRANDS, FinanceRules
@@ -40,11 +41,14 @@ __all__ = [
     "Severity",
     "StrandFigures",
     "StrandInput",
+    "applied_rate",
     "check_envelope",
     "compute",
+    "format_applied_rate",
     "format_eur",
     "format_rate",
     "parse_input",
+    "split_grant",
     "to_amount",
     "to_decimal",
 ]
