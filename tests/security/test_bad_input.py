@@ -305,7 +305,12 @@ def test_committee_decision_form_survives_bad_input(app, db, users, instructed, 
             assert "Requête invalide" in response.get_data(as_text=True)
             assert (row_hash(db, AgendaItem, item_id), row_hash(db, Dossier, dossier.id)) == before
             return
-        # The decision form answers with a redirect to the session and a flash either way.
+        if response.status_code == 422:  # bad input: the page again, the message next to the field
+            html = response.get_data(as_text=True)
+            assert french_error_shown(html) and "Le formulaire contient" in html, dict(data.lists())
+            assert (row_hash(db, AgendaItem, item_id), row_hash(db, Dossier, dossier.id)) == before
+            return
+        # Otherwise a redirect to the session with a flash: recorded, or refused for its state.
         assert response.status_code == 302, (response.status_code, dict(data.lists()))
         with client.session_transaction() as session:
             flashes = session.pop("_flashes", [])
