@@ -335,11 +335,12 @@ def test_selection_letter(letters: dict[str, tuple[bytes, str]]) -> None:
             "présidence de M. le Secrétaire général pour les affaires régionales a retenu l'opération "
             "« Aller vers les jeunes des quartiers »") in text
     assert "d'un montant maximal de 189 720,00 € est attribuée à Mission locale du Valenciennois" in text
-    assert "Volet Base subventionnable retenue Aide FSE+ attribuée Taux d'intervention" in text
-    assert "Repérage 188 800,00 € 113 280,00 € 60 %" in text
-    assert "Sortie vers l'emploi 127 400,00 € 76 440,00 € 60 %" in text
-    assert "Total 316 200,00 € 189 720,00 € 60 %" in text
-    assert "dans la limite du taux de l'appel à projets (60 %)" in text
+    rows = layout_lines(poppler("pdftotext", letters["selected"][0], None, "-layout"))  # table rows read across
+    assert "Volet Base subventionnable retenue Aide FSE+ attribuée Taux d'intervention" in rows
+    assert "Repérage 188 800,00 € 113 280,00 € 60 %" in rows
+    assert "Sortie vers l'emploi 127 400,00 € 76 440,00 € 60 %" in rows
+    assert "Total 316 200,00 € 189 720,00 € 60 %" in rows
+    assert "(au plus 60 %, le taux de l'appel à projets)" in text
     assert "convention attributive de subvention" in text
     assert "doit être signée par le représentant légal" in text
     assert "Justification des dépenses." in text
@@ -422,10 +423,11 @@ def test_selection_letter_states_the_rate_that_results_from_the_grant(app: Flask
     with app.app_context():
         pdf = render_letter(letter_context(**letter_kwargs("selected", **PARTIAL_GRANT)))
     text = plain(poppler("pdftotext", pdf, tmp_path))
+    rows = layout_lines(poppler("pdftotext", pdf, tmp_path, "-layout"))
     assert "d'un montant maximal de 120 000,00 €" in text
-    assert "Repérage 176 000,00 € 70 243,90 € 39,9 %" in text
-    assert "Sortie vers l'emploi 121 320,00 € 49 756,10 € 41,0 %" in text
-    assert "Total 297 320,00 € 120 000,00 € 40,4 %" in text
+    assert "Repérage 176 000,00 € 70 243,90 € 39,9 %" in rows
+    assert "Sortie vers l'emploi 121 320,00 € 49 756,10 € 41,0 %" in rows
+    assert "Total 297 320,00 € 120 000,00 € 40,4 %" in rows
     assert "au taux d'intervention de 60 %" not in text
     assert re.search(r"^Pages:\s+1$", poppler("pdfinfo", pdf, tmp_path), re.MULTILINE)  # still one page
 

@@ -493,3 +493,26 @@ def test_committee_session_form_survives_bad_input(app, db, users, make_call, ma
             assert count_rows(db, CommitteeSession, CommitteeSession.call_id == call.id) == before
 
     submit()
+
+
+def test_committee_session_edit_form_survives_bad_input(app, db, users, instructed, session_with):  # noqa: F811
+    """Editing a planned session: never a 500; refused, a French message and the row as it was;
+    the version field is kept as the page gives it (a stale one is a conflict, tested apart)."""
+    from grants.models import CommitteeSession
+
+    session_id = session_with(instructed.call, [], held=False)
+    client = login(app, users["officer"])
+    token = csrf_token(client)
+    url = f"/comite/seances/{session_id}/modifier"
+    base = form_on(client, url).fields
+
+    @SETTINGS
+    @given(data=broken(base))
+    def submit(data: MultiDict) -> None:
+        data.setlist("version", [current_version(db, CommitteeSession, session_id)])
+        before = row_hash(db, CommitteeSession, session_id)
+        status, _ = post_broken(client, url, data, token, f"/comite/seances/{session_id}")
+        if status not in (302, 303):
+            assert row_hash(db, CommitteeSession, session_id) == before
+
+    submit()
