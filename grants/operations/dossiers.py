@@ -230,7 +230,7 @@ def next_counter(call_id: int, column: str) -> int:
 
 def dossier_reference(call: Call, number: int) -> str:
     """``AAP-QPV-2023-0003``: the call's code, then the dossier's number in the call (the
-    call's code already names its year; references given before December 2026 kept theirs)."""
+    call's code already names its year; references given before this numbering keep theirs)."""
     return f"{call.code}-{number:04d}"
 
 
