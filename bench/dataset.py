@@ -34,8 +34,7 @@ from sqlalchemy.orm import Session
 from grants.dossier_sections import requested_total, submitted_figures, submitted_summary, submitted_title
 from grants.admissibility import evaluate
 from grants.dossier_sections import strand_inputs
-from grants.finance import FinanceRules, compute
-from grants.formatting import PARIS
+from grants.finance import STRANDS, FinanceRules, compute, split_grant
 from grants.geography import commune as find_commune
 from grants.models import (
     DEFAULT_ADMISSIBILITY_CRITERIA,
@@ -211,7 +210,8 @@ class Generator:
         self.qpv_codes: set[str] = set()
         self.variants: list[Variant] = []
         self.receipts: list[tuple[str, str]] = []
-        self.reference_numbers: dict[tuple[int, int], int] = {}
+        self.reference_numbers: dict[int, int] = {}
+        self.session_numbers: dict[int, int] = {}
         self.auto_answers: dict[tuple[int, int], dict[str, Any]] = {}
         self.by_state: dict[tuple[str, DossierState], list[int]] = defaultdict(list)
         self.decided_in_session: set[int] = set()
@@ -480,16 +480,17 @@ class Generator:
         end = min(call["closes_at"] - timedelta(minutes=1), self.now - timedelta(hours=1))
         return start + timedelta(seconds=self.rng.randrange(max(int((end - start).total_seconds()), 1)))
 
-    def _reference(self, call: dict[str, Any], submitted_at: datetime) -> str:
-        year = submitted_at.astimezone(PARIS).year
-        key = (call["id"], year)
-        if key not in self.reference_numbers:
-            self.reference_numbers[key] = self.session.scalar(
-                select(ReferenceCounter.last_number).where(ReferenceCounter.call_id == call["id"],
-                                                           ReferenceCounter.year == year)
+    def _counter(self, numbers: dict[int, int], call_id: int, column: str) -> int:
+        """The next number of one of the call's counters (``ReferenceCounter``), as the app gives it."""
+        if call_id not in numbers:
+            numbers[call_id] = self.session.scalar(
+                select(getattr(ReferenceCounter, column)).where(ReferenceCounter.call_id == call_id)
             ) or 0
-        self.reference_numbers[key] += 1
-        return f"{call['code']}-{year}-{self.reference_numbers[key]:04d}"
+        numbers[call_id] += 1
+        return numbers[call_id]
+
+    def _reference(self, call: dict[str, Any], submitted_at: datetime) -> str:
+        return f"{call['code']}-{self._counter(self.reference_numbers, call['id'], 'last_number'):04d}"
 
     def _dossier(self, rows: dict[str, list[dict[str, Any]]], call: dict[str, Any], structure: dict[str, Any],
                  state: DossierState, *, full: bool, complete: bool = False, rich: bool = False) -> int:
@@ -733,6 +734,8 @@ class Generator:
         sessions, members, items = [], [], []
         granted: Counter[int] = Counter()
         retained = dict(self.session.execute(select(Instruction.dossier_id, Instruction.fse_retained_total)).all())
+        self.retained_strands = self._retained_strands(sorted(
+            d for code in self.calls for d in self.by_state[(code, S.selected)] if d not in self.decided_in_session))
         for code, call in self.calls.items():
             decided = [(d, state) for state in DECIDED for d in self.by_state[(code, state)]
                        if d not in self.decided_in_session]
@@ -774,6 +777,8 @@ class Generator:
         closed = status is SessionStatus.closed
         return {
             "id": session_id, "call_id": call["id"], "meets_at": meets, "status": status,
+            "number": self._counter(self.session_numbers, call["id"], "last_session_number"),
+            "convocation_sent_at": None, "convocation_fingerprint": None,
             "place": "Préfecture de région, salle du conseil, Lille", "chair_name": "M. le Secrétaire général",
             "chair_quality": "Représentant du Préfet de la région Hauts-de-France",
             "held_at": meets if closed else None, "closed_at": meets + timedelta(hours=3) if closed else None,
@@ -786,10 +791,30 @@ class Generator:
         return {
             "id": self._next(AgendaItem.__table__), "session_id": session_id, "dossier_id": dossier_id,
             "position": position, "decision": decision, "amount_granted": amount,
+            **self._strand_amounts(dossier_id, amount),
             "motive": "Plus-value insuffisante par rapport au droit commun." if decision is Decision.rejected else "",
             "decided_at": decided_at, "decided_by_id": (self.officers[0] if self.officers else self.admin_id)
             if decision else None, "letter_file": None, "letter_sha256": None,
         }
+
+    def _retained_strands(self, dossier_ids: list[int]) -> dict[int, dict[str, Decimal]]:
+        """The retained FSE+ per strand of ``dossier_ids`` (read by chunks: the plans are large)."""
+        found: dict[int, dict[str, Decimal]] = {}
+        for start in range(0, len(dossier_ids), 500):
+            chunk = dossier_ids[start:start + 500]
+            for dossier_id, finance in self.session.execute(
+                select(Instruction.dossier_id, Instruction.finance).where(Instruction.dossier_id.in_(chunk))
+            ):
+                strands = ((finance or {}).get("result") or {}).get("strands") or {}
+                found[dossier_id] = {s: Decimal(str((strands.get(s) or {}).get("fse") or "0")) for s in STRANDS}
+        return found
+
+    def _strand_amounts(self, dossier_id: int, amount: Decimal | None) -> dict[str, Decimal | None]:
+        """The grant per strand, shared as the app shares a total (grants.finance.split_grant)."""
+        if amount is None:
+            return {"granted_reperage": None, "granted_sortie_emploi": None}
+        shares = split_grant(amount, self.retained_strands.get(dossier_id, {}))
+        return {"granted_reperage": shares["reperage"], "granted_sortie_emploi": shares["sortie_emploi"]}
 
     # Showcase and end -----------------------------------------------------------------------
 
@@ -805,13 +830,16 @@ class Generator:
     def finish(self) -> None:
         """Reference counters at the last number given, sequences past the ids given here."""
         table = ReferenceCounter.__table__
-        for (call_id, year), number in self.reference_numbers.items():
-            exists = self.session.scalar(select(table.c.last_number).where(table.c.call_id == call_id, table.c.year == year))
+        for call_id in sorted(set(self.reference_numbers) | set(self.session_numbers)):
+            values = {"last_number": self.reference_numbers.get(call_id), "last_session_number": self.session_numbers.get(call_id)}
+            exists = self.session.execute(select(table.c.last_number, table.c.last_session_number)
+                                          .where(table.c.call_id == call_id)).one_or_none()
             if exists is None:
-                self.session.execute(table.insert().values(call_id=call_id, year=year, last_number=number))
+                self.session.execute(table.insert().values(call_id=call_id, **{k: v or 0 for k, v in values.items()}))
             else:
-                self.session.execute(table.update().where(table.c.call_id == call_id, table.c.year == year)
-                                     .values(last_number=max(number, exists)))
+                self.session.execute(table.update().where(table.c.call_id == call_id).values(
+                    last_number=max(values["last_number"] or 0, exists.last_number),
+                    last_session_number=max(values["last_session_number"] or 0, exists.last_session_number)))
         if self.dialect == "postgresql":
             for name in self._ids:
                 self.session.execute(text(

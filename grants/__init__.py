@@ -250,11 +250,12 @@ def _register_template_globals(app: Flask) -> None:
     from .security import csp_nonce
 
     from .dossier_sections import SECTIONS
+    from .emblem import emblem
     from .models.calls import DEFAULT_REQUIRED_ATTACHMENTS
     from .operations.dossiers import OPTIONAL_ATTACHMENT_TYPES
 
     app.jinja_env.globals.update(
-        csp_nonce=csp_nonce, error_list=error_list, Role=Role, DossierState=DossierState, indicator_labels=INDICATORS,
+        csp_nonce=csp_nonce, error_list=error_list, eu_emblem=emblem, Role=Role, DossierState=DossierState, indicator_labels=INDICATORS,
         section_titles={s.key: s.title for s in SECTIONS},
         attachment_titles={t["code"]: t["label"] for t in [*DEFAULT_REQUIRED_ATTACHMENTS, *OPTIONAL_ATTACHMENT_TYPES]},
     )

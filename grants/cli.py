@@ -274,7 +274,7 @@ def _session_by_id(session_id: int):  # type: ignore[no-untyped-def]
 
     session = db.session.get(CommitteeSession, session_id)
     if session is None:
-        _fail(f"aucune séance n° {session_id}.")
+        _fail(f"aucune séance d'identifiant {session_id}.")
     return session
 
 
@@ -314,7 +314,8 @@ def pdf_minutes(session_id: int, output: Path) -> None:
 
     session = _session_by_id(session_id)
     if session.minutes_file is None:
-        _fail(f"la séance n° {session_id} n'est pas close : son procès-verbal n'est pas encore établi.")
+        _fail(f"la {session.label} de l'appel {session.call.code} (identifiant {session_id}) n'est pas close : "
+              "son procès-verbal n'est pas encore établi.")
     _write_pdf(_stored(current_store(), session.minutes_file, session.minutes_sha256), output)
 
 

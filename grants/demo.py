@@ -364,7 +364,7 @@ def _demo_committee() -> None:
     )
     for item in list(first.items):
         outcome = items[item.id]
-        decided = _paris(2023, 6, 15, 11, 0)
+        decided = _paris(2023, 6, 15, 12, 30)  # recorded once the session is marked held
         if outcome == "selected":
             committee_ops.record_decision(item, Decision.selected, officer, now=decided)
         elif outcome == "rejected":

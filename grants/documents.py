@@ -17,15 +17,23 @@ dossier (``{% for fiche in fiches %}{% include "pdf/_fiche_body.html" %}{% endfo
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from .dossier_sections import stored_result
-from .finance import FIGURE_LABELS, STRAND_LABELS, STRANDS, FinancingResult, format_eur, format_rate
+from .finance import (
+    FIGURE_LABELS,
+    STRAND_LABELS,
+    STRANDS,
+    FinancingResult,
+    format_applied_rate,
+    format_eur,
+    format_rate,
+)
 from .forms.dossier import INDICATORS
-from .pdf import document_fingerprint, render_pdf
+from .pdf import LAYOUT_VERSION, document_fingerprint, render_pdf
 
 __all__ = [
     "CRITERION_VALUE_TITLES",
@@ -124,6 +132,8 @@ def fiche_context(
         "admissibility": admissibility,
         "opinion": opinion,
         "generated_at": generated_at,
+        # A stored fiche is laid out again when the documents' common layout changes.
+        "layout": LAYOUT_VERSION,
     }
     requested = stored_result(dict(requested_finance)) if requested_finance else None
     retained = stored_result(dict(retained_finance)) if retained_finance else None
@@ -386,21 +396,28 @@ def letter_context(
     decided_at: datetime | date | None,
     generated_at: datetime,
     period: Mapping[str, Any] | None = None,
+    strands: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The context of ``pdf/letter.html``, addressed to the legal representative.
 
-    ``kind``: ``selected`` (``amount_granted`` required: the FSE+ granted, with the rate
-    ``fse_rate``), ``rejected`` or ``inadmissible`` (``motive`` required). ``session``
-    (``date``, ``chair``) is the committee meeting that decided, absent for an
-    inadmissibility, which the service decides. ``period`` (``start_date``, ``end_date``:
-    ISO dates as in a dossier's content, optional) is the operation's period quoted in
-    the selection's conditions.
+    ``kind``: ``selected`` (``amount_granted`` required: the FSE+ granted in total, and
+    ``strands``: per strand, ``{"strand", "granted", "base"}``, the FSE+ granted and the
+    retained base subventionnable, which add up to ``amount_granted``; the letter states the
+    rate that results, granted / base, and ``fse_rate``, the call's rate, as its ceiling),
+    ``rejected`` or ``inadmissible`` (``motive`` required). ``session`` (``date``, ``chair``)
+    is the committee meeting that decided, absent for an inadmissibility, which the service
+    decides. ``period`` (``start_date``, ``end_date``: ISO dates as in a dossier's content,
+    optional) is the operation's period quoted in the selection's conditions.
     """
     if kind not in LETTER_KINDS:
         raise ValueError(f"unknown letter kind {kind!r} (expected one of {', '.join(LETTER_KINDS)})")
     motive = (motive or "").strip()
     if kind == "selected" and amount_granted is None:
         raise ValueError("a selection letter needs the amount granted")
+    if kind == "selected" and not strands:
+        raise ValueError("a selection letter needs the amounts granted per strand")
+    if strands and sum((s["granted"] for s in strands), Decimal("0.00")) != amount_granted:
+        raise ValueError("the amounts granted per strand must add up to the amount granted")
     if kind != "selected" and not motive:
         raise ValueError(f"a {kind} letter needs a motive")
     plain = {
@@ -415,6 +432,7 @@ def letter_context(
         "session": dict(session) if session else None,
         "decided_at": decided_at,
         "period": dict(period) if period else None,
+        "strands": [dict(strand) for strand in strands] if strands else None,
         "generated_at": generated_at,
     }
     rep_name = (structure.get("legal_rep_name") or "").strip()
@@ -432,8 +450,23 @@ def letter_context(
         "legal_rep_name": rep_name,
         "structure_name": structure.get("name") or "",
         "signature_lines": list(SIGNATURE_LINES),
+        "grant_rows": _grant_rows(strands) if strands else [],
         "document_hash": document_fingerprint(plain),
     }
+
+
+def _grant_rows(strands: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The selection letter's table: per strand and in total, the FSE+ granted, the retained
+    base subventionnable and the rate that results."""
+    rows = [
+        {"label": STRAND_LABELS[s["strand"]], "granted": s["granted"], "base": s["base"],
+         "rate": format_applied_rate(s["granted"], s["base"]), "total": False}
+        for s in strands
+    ]
+    granted = sum((s["granted"] for s in strands), Decimal("0.00"))
+    base = sum((s["base"] for s in strands), Decimal("0.00"))
+    return rows + [{"label": "Total", "granted": granted, "base": base,
+                    "rate": format_applied_rate(granted, base), "total": True}]
 
 
 def render_letter(context: Mapping[str, Any]) -> bytes:

@@ -2,7 +2,8 @@
 
 The database's CHECK constraints hold what one row can say; what spans rows and files
 (a submitted dossier has a frozen version with its receipt, stored files still have
-their hash, references have no gaps, the envelope is not exceeded) is checked here.
+their hash, references have no gaps, session numbers are not given twice, the envelope is not
+exceeded) is checked here.
 ``check_integrity`` only reads: it returns the problems, the command prints them.
 """
 
@@ -114,7 +115,7 @@ def check_integrity(session: Session, store: VerifyingStore, counts: Counter[str
     problems += reference_problems(dossiers, counters, {c.id: c.code for c in calls}, counts)
     counts["calls"] += len(calls)
     counts["committee_sessions"] += len(sessions)
-    problems += _committee(calls, sessions, {d.id: d for d in dossiers}, instructions)
+    problems += _committee(calls, sessions, {d.id: d for d in dossiers}, instructions, counters)
     problems += _stored_files(session, store, counts)
     return problems
 
@@ -252,8 +253,12 @@ def _workflow(
 def reference_problems(
     dossiers: list[Dossier], counters: list[ReferenceCounter], codes: dict[int, str], counts: Counter[str]
 ) -> Iterator[Problem]:
-    """References are unique and numbered 1…N per call and year, N being the counter."""
-    numbers: dict[tuple[int, int], dict[int, str]] = defaultdict(dict)
+    """References are unique and read ``<call code>-<number>``, numbered without gaps up to
+    the call's counter. References given before the numbering became per call read
+    ``<call code>-<year>-<number>`` (1…N in each year): they are kept as printed, and the
+    per-call numbers carry on after them."""
+    yearly: dict[tuple[int, int], dict[int, str]] = defaultdict(dict)
+    numbers: dict[int, dict[int, str]] = defaultdict(dict)
     seen: dict[str, Dossier] = {}
     for dossier in dossiers:
         if dossier.reference is None:
@@ -265,24 +270,39 @@ def reference_problems(
                           f"référence déjà portée par le {dossier_label(seen[dossier.reference])}.")
             continue
         seen[dossier.reference] = dossier
-        match = re.fullmatch(rf"{re.escape(dossier.call.code)}-(\d{{4}})-(\d{{4,}})", dossier.reference)
+        code = re.escape(dossier.call.code)
+        current = re.fullmatch(rf"{code}-(\d{{4,}})", dossier.reference)
+        if current is not None:
+            numbers[dossier.call_id][int(current[1])] = dossier.reference
+            continue
+        match = re.fullmatch(rf"{code}-(\d{{4}})-(\d{{4,}})", dossier.reference)
         if match is None:
             yield Problem("reference.format", label,
-                          f"la référence n'a pas la forme {dossier.call.code}-<année>-<numéro>.")
+                          f"la référence n'a pas la forme {dossier.call.code}-<numéro>.")
             continue
         year, number = int(match[1]), int(match[2])
         if dossier.submitted_at is not None and dossier.submitted_at.astimezone(PARIS).year != year:
             yield Problem("reference.format", label,
                           f"référence de l'année {year} pour un dépôt du "
                           f"{dossier.submitted_at.astimezone(PARIS):%d/%m/%Y}.")
-        numbers[(dossier.call_id, year)][number] = dossier.reference
-    last = {(c.call_id, c.year): c.last_number for c in counters}
-    for key in sorted(set(numbers) | set(last)):
-        call_id, year = key
-        given = numbers.get(key, {})
-        counter = last.get(key, 0)
-        where = f"appel {codes.get(call_id, call_id)}, année {year}"
-        missing = sorted(set(range(1, counter + 1)) - set(given))
+        yearly[(dossier.call_id, year)][number] = dossier.reference
+    for (call_id, year), given in sorted(yearly.items()):
+        missing = sorted(set(range(1, max(given) + 1)) - set(given))
+        if missing:
+            yield Problem("reference.gap", f"appel {codes.get(call_id, call_id)}, année {year}",
+                          f"{len(missing)} numéro(s) sans dossier dans les références annuelles : "
+                          + ", ".join(f"{n:04d}" for n in missing[:MAX_LISTED])
+                          + (" …" if len(missing) > MAX_LISTED else "") + ".")
+    last = {c.call_id: c.last_number for c in counters}
+    for call_id in sorted(set(numbers) | set(last) | {key[0] for key in yearly}):
+        given = numbers.get(call_id, {})
+        counter = last.get(call_id, 0)
+        before = sum(len(v) for key, v in yearly.items() if key[0] == call_id)
+        where = f"appel {codes.get(call_id, call_id)}"
+        if counter < before:
+            yield Problem("reference.counter_behind", where,
+                          f"le compteur est à {counter} mais {before} référence(s) annuelle(s) existent.")
+        missing = sorted(set(range(before + 1, counter + 1)) - set(given))
         if missing:
             shown = ", ".join(f"{n:04d}" for n in missing[:MAX_LISTED]) + (" …" if len(missing) > MAX_LISTED else "")
             yield Problem("reference.gap", where,
@@ -292,6 +312,11 @@ def reference_problems(
             yield Problem("reference.counter_behind", where,
                           f"le compteur est à {counter} mais {given[beyond[-1]]} existe : "
                           "le prochain dépôt recevrait une référence déjà prise.")
+        reused = sorted(n for n in given if n <= before)
+        if reused:
+            yield Problem("reference.gap", where,
+                          f"{given[reused[0]]} reprend un numéro déjà donné par les références annuelles "
+                          f"({before}).")
 
 
 # Committee ---------------------------------------------------------------------------------------
@@ -299,11 +324,16 @@ def reference_problems(
 
 def _committee(
     calls: list[Call], sessions: list[CommitteeSession], dossiers: dict[int, Dossier],
-    instructions: dict[int, Instruction],
+    instructions: dict[int, Instruction], counters: list[ReferenceCounter],
 ) -> Iterator[Problem]:
     granted: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
+    last_session = {c.call_id: c.last_session_number for c in counters}
     for committee in sessions:
-        where = f"séance du comité {committee.id}"
+        where = f"séance du comité {committee.id} (n° {committee.number})"
+        if committee.number > last_session.get(committee.call_id, 0):
+            yield Problem("session.counter_behind", where,
+                          f"le compteur des séances de l'appel est à {last_session.get(committee.call_id, 0)} : "
+                          "la prochaine séance recevrait un numéro déjà pris.")
         for item in committee.items:
             dossier = dossiers.get(item.dossier_id)
             if dossier is not None and dossier.call_id != committee.call_id:
@@ -322,6 +352,14 @@ def _committee(
                               f"{format_eur(item.amount_granted)} programmés pour le dossier {item.dossier_id}, "
                               + (f"au-delà du maximum retenu ({format_eur(maximum)})." if maximum is not None
                                  else "sans montant retenu à l'instruction."))
+                continue
+            strands = ((instruction.finance or {}).get("result") or {}).get("strands") or {}
+            for strand, amount in (item.granted or {}).items():
+                retained = Decimal(str((strands.get(strand) or {}).get("fse") or "0"))
+                if amount > retained:
+                    yield Problem("agenda.amount_above_retained", where,
+                                  f"{format_eur(amount)} programmés pour le volet {strand} du dossier "
+                                  f"{item.dossier_id}, au-delà du retenu pour ce volet ({format_eur(retained)}).")
     for call in calls:
         excess = granted[call.id] - call.envelope
         if excess > 0:

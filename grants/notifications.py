@@ -2,16 +2,21 @@
 
 Who hears of what: the structure's users of every decision about their dossier
 (submission, admissibility, complements, a reopened inadmissibility, the committee's
-decision); DREETS staff of what the applicant sends back (complements) and of a dossier
+decision); the invited members of a committee session of its convocation, when the officer
+sends it; DREETS staff of what the applicant sends back (complements) and of a dossier
 given to them by a colleague. Recording the instruction sends nothing: the opinion stays
 internal until the committee decides (see ``officer.review.instruct``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+
+from .formatting import paris_date
 from .mail import send_safely
+from .models import CommitteeSession, Dossier, DossierVersion, User
 from .urls import external_url
-from .models import Dossier, DossierVersion, User
 
 
 def notify_submission(dossier: Dossier, version: DossierVersion) -> None:
@@ -62,16 +67,33 @@ def notify_admissibility(dossier: Dossier, motive: str, letter: bytes | None = N
     )
 
 
-def notify_decision(dossier: Dossier, kind: str, letter: bytes) -> None:
-    """Send the committee's decision (selection or rejection) with its letter attached."""
+def notify_decision(dossier: Dossier, kind: str, letter: bytes, session_date: datetime | None = None) -> None:
+    """Send the committee's decision (selection or rejection) with its letter attached;
+    ``session_date``: the day the committee met, which dates the decision."""
     send_safely(
         _structure_recipients(dossier),
         f"Dossier {dossier.reference} : décision du comité de sélection",
         "email/committee_decision.txt",
         attachments=[(letter_filename(dossier), letter, "application/pdf")],
-        dossier=dossier, kind=kind,
+        dossier=dossier, kind=kind, session_date=session_date,
         link=external_url("applicant.show_dossier", dossier_id=dossier.id),
     )
+
+
+def notify_convocation(session: CommitteeSession, members: Sequence[User], agenda: Sequence[dict[str, object]]) -> None:
+    """Convene each invited member (one message each: no member sees the others' addresses)
+    with the date, the place, the agenda and the links to the session and its pack."""
+    for member in members:
+        if not member.is_active:
+            continue
+        send_safely(
+            [member.email],
+            f"Convocation : comité de sélection du {paris_date(session.meets_at)} ({session.label}, {session.call.code})",
+            "email/committee_convocation.txt",
+            member=member, session=session, agenda=agenda,
+            link=external_url("committee.show_session", session_id=session.id),
+            pack=external_url("committee.download_pack", session_id=session.id),
+        )
 
 
 def notify_complements_requested(dossier: Dossier, request: object) -> None:

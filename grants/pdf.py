@@ -34,6 +34,11 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 PDF_VARIANT = "pdf/a-3u"
 
+#: The version of what every document shares (``pdf/base.html``: header, EU emblem, footer):
+#: a stored rendering of an earlier version (a fiche kept for the committee packs) is laid
+#: out again. 2: the European Union emblem with « Cofinancé par l'Union européenne ».
+LAYOUT_VERSION = 2
+
 # One font configuration for the process: WeasyPrint caches every @font-face it has
 # decoded (the Marianne woff2 files) in it, so only the first document pays for them.
 FONT_CONFIG = FontConfiguration()

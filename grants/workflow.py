@@ -35,6 +35,10 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(S.instructed, S.rejected, STAFF, "Rejeter"),
     Transition(S.instructed, S.deferred, STAFF, "Ajourner"),
     Transition(S.deferred, S.instructed, STAFF, "Réinscrire"),
+    # Correcting the committee's decision while its session is held (operations.committee).
+    *(Transition(source, target, STAFF, "Corriger la décision du comité")
+      for source in (S.selected, S.rejected, S.deferred) for target in (S.selected, S.rejected, S.deferred)
+      if source is not target),
     # Reopening a terminal decision: explicit action with a motive (operations.review).
     Transition(S.inadmissible, S.submitted, STAFF, "Rouvrir la recevabilité"),
     Transition(S.draft, S.withdrawn, APPLICANT, "Retirer le dossier"),

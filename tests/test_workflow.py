@@ -24,6 +24,13 @@ ALLOWED = {
     ("instructed", "rejected"): {OFF, ADM},
     ("instructed", "deferred"): {OFF, ADM},
     ("deferred", "instructed"): {OFF, ADM},
+    # Correcting the committee's decision while its session is held (the closing freezes it).
+    ("selected", "rejected"): {OFF, ADM},
+    ("selected", "deferred"): {OFF, ADM},
+    ("rejected", "selected"): {OFF, ADM},
+    ("rejected", "deferred"): {OFF, ADM},
+    ("deferred", "selected"): {OFF, ADM},
+    ("deferred", "rejected"): {OFF, ADM},
     ("inadmissible", "submitted"): {OFF, ADM},
     ("draft", "withdrawn"): {A},
     ("submitted", "withdrawn"): {A},
@@ -42,9 +49,14 @@ def test_transition_matrix(source: DossierState, target: DossierState, role: Rol
         assert "ne peut pas passer" in str(refused.value) or "Votre rôle ne permet pas" in str(refused.value)
 
 
-def test_terminal_states_only_leave_by_the_audited_reopening() -> None:
+def test_terminal_states_only_leave_by_the_audited_reopening_or_a_correction() -> None:
+    """A committee decision is corrected only while its session is held (the operation's
+    guard, tests/operations/test_committee_corrections.py); withdrawal is final."""
     terminal = {"selected", "rejected", "withdrawn"}
-    assert not [t for t in TRANSITIONS if t.source.value in terminal]
+    assert {(t.source.value, t.target.value, t.label) for t in TRANSITIONS if t.source.value in terminal} == {
+        (source, target, "Corriger la décision du comité")
+        for source in ("selected", "rejected") for target in ("selected", "rejected", "deferred") if source != target
+    }
     assert [(t.source.value, t.target.value) for t in TRANSITIONS if t.source.value == "inadmissible"] == [
         ("inadmissible", "submitted")
     ]

@@ -28,6 +28,7 @@ from ..geography import commune, communes
 from ..models import Call, Dossier, DossierState, Qpv, Role, StructureKind, User, utcnow
 from ..notifications import notify_complements_answered, notify_submission
 from ..operations import accounts
+from ..operations import committee as committee_ops
 from ..operations import dossiers as ops
 from ..operations import review as review_ops
 from ..operations.documents import notification_letter
@@ -170,6 +171,8 @@ def start_dossier(call_id: int) -> Response:
 def show_dossier(dossier_id: int) -> str:
     dossier = get_dossier_or_404(dossier_id)
     missing = missing_items(dossier) if dossier.state is DossierState.draft else {}
+    # After the instruction: the retained plan, which the committee's decision rests on.
+    instruction = committee_ops.closed_instruction(dossier)
     return render_template(
         "applicant/dossier.html",
         dossier=dossier,
@@ -178,6 +181,7 @@ def show_dossier(dossier_id: int) -> str:
         missing=missing,
         complete_keys=[key for key, items in missing.items() if not items],
         result=stored_result(dossier.finance),
+        retained=stored_result(instruction.finance) if instruction is not None else None,
         qpvs=_qpvs_by_code(dossier),
         types={t["code"]: t["label"] for t in ops.attachment_types(dossier.call)},
         letter=notification_letter(dossier),

@@ -18,7 +18,8 @@ from .compute import (
     check_envelope,
     compute,
 )
-from .formatting import format_eur, format_rate
+from .formatting import format_applied_rate, format_eur, format_rate
+from .granted import applied_rate, split_grant
 from .money import FinanceInputError, to_amount, to_decimal
 from .parsing import parse_bilan_input, parse_input
 from .realised import REALISED_FIGURES, RealisedResult, RealisedStrand, compute_realised
@@ -44,13 +45,16 @@ __all__ = [
     "RealisedResult",
     "RealisedStrand",
     "StrandInput",
+    "applied_rate",
     "check_envelope",
     "compute",
     "compute_realised",
+    "format_applied_rate",
     "format_eur",
     "format_rate",
     "parse_bilan_input",
     "parse_input",
+    "split_grant",
     "to_amount",
     "to_decimal",
 ]

@@ -7,13 +7,16 @@ and the space before ``€`` or ``%`` a no-break space (U+00A0), so ``76 800,00 
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
+from fractions import Fraction
+
 from babel import Locale
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from .money import CENT
 
-__all__ = ["LOCALE", "format_count", "format_eur", "format_number", "format_rate"]
+__all__ = ["LOCALE", "format_applied_rate", "format_count", "format_eur", "format_number", "format_rate"]
 
 LOCALE = "fr_FR"
 # Parsed once: Babel re-parses a locale given by name on every call.
@@ -48,6 +51,21 @@ def format_eur_babel(amount: Decimal) -> str:
 def format_rate(rate: Decimal) -> str:
     """Format a rate without losing digits: ``0.60`` → ``60 %``, ``0.375`` → ``37,5 %``."""
     return format_percent(rate, locale=_LOCALE, decimal_quantization=False)
+
+
+def format_applied_rate(granted: Decimal, base: Decimal) -> str:
+    """The rate a grant covers of its base, with the precision that is true: exact when it
+    has at most one decimal as a percentage (``60 %``, ``40,5 %``), else rounded half-up to
+    one decimal (120 000,00 / 297 320,00 → ``40,4 %``; 59 996 / 100 000 → ``60,0 %``,
+    never ``60 %``). ``—`` without a base."""
+    if base <= 0:
+        return "—"
+    ratio = Fraction(granted) / Fraction(base)
+    per_mille = ratio * 1000
+    if per_mille.denominator == 1:
+        return format_rate(Decimal(per_mille.numerator) / 1000)
+    rounded = math.floor(per_mille + Fraction(1, 2))
+    return format_percent(Decimal(rounded) / 1000, format="#,##0.0\u00a0%", locale=_LOCALE)
 
 
 def format_number(value: Decimal | int) -> str:

@@ -6,7 +6,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from .base import BaseForm, choices
@@ -46,6 +46,12 @@ class SessionForm(BaseForm):
             )
 
 
+class EditSessionForm(SessionForm):
+    """A planned session's details changed; ``version`` detects a change made meanwhile."""
+
+    version = HiddenField()
+
+
 class AttendanceForm(BaseForm):
     """Who attended a session: when it is marked held (every invited member checked by
     default), then corrected until the closing."""
@@ -62,6 +68,16 @@ class AttendanceForm(BaseForm):
         self.present.choices = choices(member_choices)
 
 
+class HoldForm(AttendanceForm):
+    """Marking a session held: its attendance and, for a session without invited members, the
+    officer's confirmation that it was held without them (the server refuses it otherwise)."""
+
+    without_members = BooleanField(
+        "Je confirme que la séance s'est tenue sans membre du comité invité sur la plateforme",
+        description="Ses participants figurent alors parmi les « autres participants » du procès-verbal.",
+    )
+
+
 class AddItemForm(BaseForm):
     dossier_id = SelectField("Dossier instruit à inscrire", coerce=int, validators=[DataRequired(REQUIRED)])
 
@@ -74,7 +90,28 @@ DECISIONS = [("selected", "Programmé"), ("rejected", "Rejeté"), ("deferred", "
 
 
 class DecisionForm(BaseForm):
+    """The committee's decision on one agenda item (a first one, or a correction of the one
+    ``current`` names); several share the session page, each field's id names its item."""
+
     decision = RadioField("Décision du comité", choices=choices(DECISIONS), validators=[InputRequired(REQUIRED)])
-    amount = FrenchDecimalField("Montant FSE+ programmé (€)", validators=[Optional()], minimum=Decimal("0.01"),
-                                description="Par défaut : le maximum retenu à l'instruction.")
+    amount_reperage = FrenchDecimalField("FSE+ programmé — volet repérage (€)", validators=[Optional()],
+                                         minimum=Decimal("0.00"))
+    amount_sortie_emploi = FrenchDecimalField("FSE+ programmé — volet sortie vers l'emploi (€)",
+                                              validators=[Optional()], minimum=Decimal("0.00"))
     motive = TextAreaField("Motif (obligatoire pour un rejet)", validators=[Optional(), Length(max=5000)])
+    current = HiddenField()
+
+    class Meta:
+        # The page holds one form per item, all protected by the application's CSRF check
+        # (grants.extensions.csrf) through the one token the page carries.
+        csrf = False
+
+    def __init__(self, *args: Any, item_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self:
+            field.id = f"item-{item_id}-{field.name}"
+
+    def amounts(self) -> dict[str, Decimal | None] | None:
+        """The amounts typed per strand, or None when both are blank (the retained figures)."""
+        typed = {"reperage": self.amount_reperage.data, "sortie_emploi": self.amount_sortie_emploi.data}
+        return None if all(value is None for value in typed.values()) else typed

@@ -275,10 +275,17 @@ class Attachment(Base):
 
 
 class ReferenceCounter(Base):
-    """Last reference number given per call and year, bumped inside the submission."""
+    """The numbers given in each call: the last dossier reference number, bumped inside the
+    submission (a refused submission rolls it back: references have no gaps), and the last
+    committee session number, bumped when a session is created (a deleted session's number is
+    never given again)."""
 
     __tablename__ = "reference_counters"
+    __table_args__ = (
+        CheckConstraint("last_number >= 0", name="last_number_positive"),
+        CheckConstraint("last_session_number >= 0", name="last_session_number_positive"),
+    )
 
     call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), primary_key=True)
-    year: Mapped[int] = mapped_column(primary_key=True)
     last_number: Mapped[int] = mapped_column(default=0)
+    last_session_number: Mapped[int] = mapped_column(default=0)

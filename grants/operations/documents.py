@@ -37,6 +37,7 @@ from sqlalchemy.orm import selectinload
 from .. import storage as storage_module
 from ..documents import fiche_context, letter_context, render_fiche, render_letter
 from ..extensions import db
+from ..finance import STRANDS
 from ..models import (
     AdmissibilityOutcome,
     AdmissibilityReview,
@@ -52,11 +53,12 @@ from ..models import (
     utcnow,
 )
 from ..pdf import document_fingerprint, render_pdf
-from .committee import Envelope, envelope
+from .committee import Envelope, envelope, retained_plan
 
 __all__ = [
     "DocumentUnavailable",
     "committee_pack",
+    "convocation_agenda",
     "fiche_inputs",
     "fiche_pdf",
     "issue_inadmissibility_letter",
@@ -64,8 +66,10 @@ __all__ = [
     "issue_minutes",
     "letter_inputs",
     "minutes_context",
+    "minutes_filename",
     "minutes_title",
     "notification_letter",
+    "pack_filename",
     "pack_title",
 ]
 
@@ -75,11 +79,19 @@ class DocumentUnavailable(LookupError):
 
 
 def pack_title(session: CommitteeSession) -> str:
-    return f"Dossier du comité de sélection — {session.call.code} — séance n° {session.id}"
+    return f"Dossier du comité de sélection — {session.call.code} — {session.label}"
 
 
 def minutes_title(session: CommitteeSession) -> str:
-    return f"Procès-verbal du comité de sélection — {session.call.code} — séance n° {session.id}"
+    return f"Procès-verbal du comité de sélection — {session.call.code} — {session.label}"
+
+
+def pack_filename(session: CommitteeSession) -> str:
+    return f"dossier-comite-{session.call.code}-seance-{session.number}.pdf"
+
+
+def minutes_filename(session: CommitteeSession) -> str:
+    return f"proces-verbal-{session.call.code}-seance-{session.number}.pdf"
 
 
 def _structure(snapshot: dict[str, Any]) -> dict[str, Any]:
@@ -194,17 +206,19 @@ def _items(session: CommitteeSession) -> list[AgendaItem]:
     return list(session.items)
 
 
-def _retained(items: Sequence[AgendaItem]) -> dict[int, Decimal | None]:
+def _instructions(items: Sequence[AgendaItem]) -> dict[int, Instruction]:
     ids = [item.dossier_id for item in items]
-    rows = db.session.execute(
-        select(Instruction.dossier_id, Instruction.fse_retained_total).where(Instruction.dossier_id.in_(ids))
-    ) if ids else []
-    return {dossier_id: total for dossier_id, total in rows}
+    if not ids:
+        return {}
+    return {i.dossier_id: i for i in db.session.scalars(select(Instruction).where(Instruction.dossier_id.in_(ids)))}
 
 
 def _envelope_lines(figures: Envelope) -> dict[str, Decimal]:
+    """The envelope around a session: the call's total, what the other sessions granted,
+    what was left for this one, what it granted and what remains after it."""
     return {
-        "total": figures.total, "granted_before": figures.granted_before, "proposed": figures.proposed,
+        "total": figures.total, "granted_before": figures.granted_before,
+        "available": figures.total - figures.granted_before, "proposed": figures.proposed,
         "remaining": figures.remaining,
     }
 
@@ -212,6 +226,8 @@ def _envelope_lines(figures: Envelope) -> dict[str, Decimal]:
 def _session_header(session: CommitteeSession) -> dict[str, Any]:
     return {
         "id": session.id,
+        "number": session.number,
+        "status": session.status.value,
         "meets_at": session.meets_at,
         "place": session.place,
         "chair_name": session.chair_name,
@@ -236,25 +252,34 @@ def _attendance(session: CommitteeSession) -> dict[str, Any] | None:
     }
 
 
-def _agenda_rows(items: Sequence[AgendaItem], retained: dict[int, Decimal | None]) -> list[dict[str, Any]]:
+def _agenda_rows(items: Sequence[AgendaItem], instructions: dict[int, Instruction]) -> list[dict[str, Any]]:
     rows = []
     for item in items:
         dossier = item.dossier
         version = dossier.latest_version
         snapshot = version.snapshot if version else {}
+        instruction = instructions.get(dossier.id)
         rows.append({
             "position": item.position,
             "reference": dossier.reference or "",
             "structure": (snapshot.get("structure") or {}).get("name") or dossier.structure.name,
             "project": ((snapshot.get("content") or {}).get("project") or {}).get("title") or "",
             "requested": dossier.fse_requested_total,
-            "retained": retained.get(dossier.id),
+            "retained": instruction.fse_retained_total if instruction else None,
+            "opinion": instruction.opinion.title if instruction and instruction.opinion else None,
             "decision": item.decision.value if item.decision else None,
             "decision_title": item.decision.title if item.decision else "À décider",
             "amount_granted": item.amount_granted,
+            "granted": item.granted,
             "motive": item.motive,
         })
     return rows
+
+
+def convocation_agenda(session: CommitteeSession) -> list[dict[str, Any]]:
+    """The agenda a convocation lists: position, reference, structure, project, retained FSE+, opinion."""
+    items = _items(session)
+    return _agenda_rows(items, _instructions(items))
 
 
 def committee_pack(
@@ -266,14 +291,15 @@ def committee_pack(
     items = _items(session)
     if not items:
         raise DocumentUnavailable("L'ordre du jour est vide : il n'y a pas encore de dossier du comité.")
-    retained = _retained(items)
     fiches = [fiche_pdf(item.dossier, store=store, now=now) for item in items]
-    rows = _agenda_rows(items, retained)
+    rows = _agenda_rows(items, _instructions(items))
     figures = envelope(session)
     context: dict[str, Any] = {
         "session": _session_header(session),
         "agenda": rows,
         "envelope": _envelope_lines(figures),
+        # Decisions recorded: the pack then also shows them and the envelope after them.
+        "decided": any(row["decision"] for row in rows),
         "retained_total": sum((r["retained"] or Decimal("0.00") for r in rows), Decimal("0.00")),
         "requested_total": sum((r["requested"] or Decimal("0.00") for r in rows), Decimal("0.00")),
         "fiche_hashes": [render.sha256 for _data, render in fiches],
@@ -476,7 +502,7 @@ def _stamp_pages(pdf: Any, label: str) -> None:
 
 def minutes_context(session: CommitteeSession, *, now: datetime) -> dict[str, Any]:
     items = _items(session)
-    rows = _agenda_rows(items, _retained(items))
+    rows = _agenda_rows(items, _instructions(items))
     figures = envelope(session)
     counts = {d.value: sum(1 for r in rows if r["decision"] == d.value) for d in Decision}
     context: dict[str, Any] = {
@@ -484,6 +510,10 @@ def minutes_context(session: CommitteeSession, *, now: datetime) -> dict[str, An
         "agenda": rows,
         "counts": counts,
         "granted_total": figures.proposed,
+        "granted_by_strand": {
+            strand: sum(((row["granted"] or {}).get(strand, Decimal("0.00")) for row in rows), Decimal("0.00"))
+            for strand in STRANDS
+        },
         "requested_total": sum((r["requested"] or Decimal("0.00") for r in rows), Decimal("0.00")),
         "envelope": _envelope_lines(figures),
         "consumed_share": (
@@ -520,6 +550,8 @@ class IssuedLetter:
     dossier: Dossier
     kind: str
     data: bytes
+    #: The date of the session that decided (the letter's own date is the closing's).
+    session_date: datetime | None = None
 
 
 def _period(content: dict[str, Any]) -> dict[str, Any]:
@@ -527,10 +559,19 @@ def _period(content: dict[str, Any]) -> dict[str, Any]:
     return {"start_date": project.get("start_date"), "end_date": project.get("end_date")}
 
 
+def _grant_strands(item: AgendaItem) -> list[dict[str, Any]] | None:
+    """Per strand, the FSE+ granted and the retained base subventionnable it rests on."""
+    if item.granted is None:
+        return None
+    plan = retained_plan(item.dossier)
+    return [{"strand": strand, "granted": item.granted[strand], "base": plan.base[strand]} for strand in STRANDS]
+
+
 def letter_inputs(dossier: Dossier, *, kind: str, item: AgendaItem | None = None,
                   motive: str | None = None, decided_at: datetime | None = None) -> dict[str, Any]:
     """The keyword arguments of :func:`grants.documents.letter_context` for a dossier's
-    selection or rejection (``item``, its agenda item in a session) or inadmissibility."""
+    selection or rejection (``item``, its agenda item in a session: the decision is dated by
+    the session) or inadmissibility (``decided_at``, when it was declared)."""
     version = dossier.latest_version
     snapshot = version.snapshot if version else {}
     content = snapshot.get("content") or {}
@@ -542,11 +583,12 @@ def letter_inputs(dossier: Dossier, *, kind: str, item: AgendaItem | None = None
         "structure": _structure(snapshot),
         "project_title": (content.get("project") or {}).get("title"),
         "amount_granted": item.amount_granted if item is not None else None,
+        "strands": _grant_strands(item) if item is not None else None,
         "fse_rate": dossier.call.fse_rate,
         "motive": item.motive if item is not None else motive,
         "session": {"date": session.meets_at, "chair": f"{session.chair_name}, {session.chair_quality}".strip(", ")}
         if session is not None else None,
-        "decided_at": item.decided_at if item is not None else decided_at,
+        "decided_at": session.meets_at if session is not None else decided_at,
         "period": _period(content),
     }
 
@@ -562,7 +604,7 @@ def issue_letters(
             continue
         kind = item.decision.value
         data = render_letter(letter_context(**letter_inputs(item.dossier, kind=kind, item=item), generated_at=now))
-        letters.append(IssuedLetter(item.dossier, kind, _keep(data, item, "letter", store)))
+        letters.append(IssuedLetter(item.dossier, kind, _keep(data, item, "letter", store), session.meets_at))
     return letters
 
 
@@ -588,7 +630,11 @@ class StoredLetter:
     kind: str  # selected | rejected | inadmissible
     amount: Decimal | None
     motive: str
+    #: The date of the decision: the session's (a committee decides on the day it meets),
+    #: or the day the inadmissibility was declared.
     decided_at: datetime | None
+    #: For a selection, the FSE+ granted per strand.
+    granted: dict[str, Decimal] | None = None
 
 
 def notification_letter(dossier: Dossier) -> StoredLetter | None:
@@ -611,4 +657,4 @@ def notification_letter(dossier: Dossier) -> StoredLetter | None:
     if item is None or item.decision is None or item.decision.value != dossier.state.value:
         return None
     return StoredLetter(item.letter_file or "", item.letter_sha256 or "", item.decision.value,
-                        item.amount_granted, item.motive, item.decided_at)
+                        item.amount_granted, item.motive, item.session.meets_at, item.granted)

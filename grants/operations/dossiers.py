@@ -26,7 +26,7 @@ from ..dossier_sections import (
 )
 from ..extensions import db
 from ..finance import STRANDS
-from ..formatting import PARIS, paris_datetime
+from ..formatting import paris_datetime
 from ..models import (
     Attachment,
     Call,
@@ -238,20 +238,27 @@ def canonical_json(data: Any) -> bytes:
     return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
-def _next_reference_number(call_id: int, year: int) -> int:
-    """Bump the counter in the submission's own transaction: a failed submission rolls
-    the number back, so references have no gaps; the row lock serialises submitters."""
+def next_counter(call_id: int, column: str) -> int:
+    """Bump one of the call's counters (``last_number``: dossier references,
+    ``last_session_number``: committee sessions) in the caller's own transaction: a refused
+    operation rolls the number back, and the row lock serialises concurrent callers."""
     dialect = db.session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     db.session.execute(
-        insert(ReferenceCounter).values(call_id=call_id, year=year, last_number=0).on_conflict_do_nothing()
+        insert(ReferenceCounter).values(call_id=call_id, last_number=0, last_session_number=0)
+        .on_conflict_do_nothing()
     )
+    counter = getattr(ReferenceCounter, column)
     return db.session.execute(
-        update(ReferenceCounter)
-        .where(ReferenceCounter.call_id == call_id, ReferenceCounter.year == year)
-        .values(last_number=ReferenceCounter.last_number + 1)
-        .returning(ReferenceCounter.last_number)
+        update(ReferenceCounter).where(ReferenceCounter.call_id == call_id)
+        .values({counter: counter + 1}).returning(counter)
     ).scalar_one()
+
+
+def dossier_reference(call: Call, number: int) -> str:
+    """``AAP-QPV-2023-0003``: the call's code, then the dossier's number in the call (the
+    call's code already names its year; references given before this numbering keep theirs)."""
+    return f"{call.code}-{number:04d}"
 
 
 @dataclass
@@ -290,8 +297,7 @@ def submit_dossier(
     if missing:
         raise DossierError("Le dossier est incomplet : " + " ".join(missing))
 
-    year = now.astimezone(PARIS).year
-    reference = f"{call.code}-{year}-{_next_reference_number(call.id, year):04d}"
+    reference = dossier_reference(call, next_counter(call.id, "last_number"))
     dossier.reference = reference
     dossier.submitted_at = now
     version, receipt = freeze_version(dossier, actor, store=store, now=now, kind="submission")

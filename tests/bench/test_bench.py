@@ -7,6 +7,8 @@ tests only check that what it measures is sound, at a tiny size, on SQLite and P
 from __future__ import annotations
 
 import hashlib
+import itertools
+import re
 from collections import Counter
 from typing import Any
 
@@ -71,9 +73,17 @@ def test_generated_data_set_is_consistent(db: Any, generator: Generator, tmp_pat
     # The counters carry on after the generated references: no submission reuses a number.
     codes = {call["id"]: code for code, call in gen.calls.items()}
     for counter in db.session.scalars(select(ReferenceCounter)):
-        numbers = [int(r.rsplit("-", 1)[1]) for r in references
-                   if r.startswith(f"{codes[counter.call_id]}-{counter.year}-")]
-        assert counter.last_number == max(numbers)
+        numbers = [int(match[1]) for r in references
+                   if (match := re.fullmatch(rf"{re.escape(codes[counter.call_id])}-(\d{{4,}})", r))]
+        assert counter.last_number == max(numbers) == len(numbers)  # one sequence per call, no gap
+    # Sessions are numbered per call from 1, the counter at the last one.
+    for call_id, numbers in itertools.groupby(db.session.execute(
+            select(CommitteeSession.call_id, CommitteeSession.number).order_by(CommitteeSession.call_id,
+                                                                              CommitteeSession.number)),
+            key=lambda row: row[0]):
+        given = [number for _call, number in numbers]
+        assert given == list(range(1, len(given) + 1))
+        assert db.session.get(ReferenceCounter, call_id).last_session_number == len(given)
     # The pool's drafts are complete: ready to be submitted as they are.
     for dossier_id in pool.dossier_ids:
         dossier = db.session.get(Dossier, dossier_id)

@@ -116,7 +116,7 @@ def test_applicant_fills_submits_and_downloads_receipt(page, live_server, tmp_pa
     page.get_by_role("button", name="Déposer définitivement le dossier").click()
     page.wait_for_load_state("domcontentloaded")
     message = page.locator(".fr-alert--success").inner_text()
-    reference = re.search(r"AAP-QPV-DEMO-\d{4}-\d{4}", message).group(0)
+    reference = re.search(r"AAP-QPV-DEMO-\d{4}", message).group(0)
     assert "Déposé" in page.locator("main").inner_text()
     digest = page.locator("code.hash").first.inner_text()
 

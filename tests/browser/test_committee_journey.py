@@ -19,7 +19,7 @@ MEMBER = next(a for a in DEMO_ACCOUNTS if a["email"] == "comite@prefecture-hdf.d
 OFFICER = next(a for a in DEMO_ACCOUNTS if a["email"] == "instructeur@dreets-hdf.demo")
 APPLICANT = next(a for a in DEMO_ACCOUNTS if a["email"] == "porteur@ml-valenciennois.demo")
 MEMBER_NAME = MEMBER["name"]
-DEFERRED = "AAP-QPV-2023-2023-0003"  # adjourned in June, waiting in the September session
+DEFERRED = "AAP-QPV-2023-0003"  # adjourned in June, waiting in the September session
 
 
 def download(page, link_name: str, tmp_path) -> bytes:  # type: ignore[no-untyped-def]
@@ -33,10 +33,10 @@ def download(page, link_name: str, tmp_path) -> bytes:  # type: ignore[no-untype
 def test_member_reads_officer_decides_applicant_downloads_the_letter(page, live_server, tmp_path):
     # The committee member sees their two sessions, and nothing of the officers' pages.
     login(page, live_server, MEMBER["email"], MEMBER["password"])
-    sessions = page.get_by_role("link", name=re.compile(r"^Séance du .* — AAP-QPV-2023$"))
+    sessions = page.get_by_role("link", name=re.compile(r"^Séance n° \d du .* — AAP-QPV-2023$"))
     expect(sessions).to_have_count(2)
     assert page.get_by_role("link", name=re.compile("dossiers? de l'appel")).count() == 0
-    page.get_by_role("link", name=re.compile(r"^Séance du 21.09.2023")).click()
+    page.get_by_role("link", name=re.compile(r"^Séance n° 2 du 21.09.2023")).click()
     page.wait_for_load_state("domcontentloaded")
     session_url = page.url
     agenda = page.locator("#ordre-du-jour + ol").inner_text()
@@ -66,7 +66,19 @@ def test_member_reads_officer_decides_applicant_downloads_the_letter(page, live_
     item.get_by_role("button", name=re.compile("Enregistrer la décision")).click()
     page.wait_for_load_state("domcontentloaded")
     expect_success(page, f"Décision enregistrée pour le dossier {DEFERRED}")
+    # Closing is irreversible: a dialog says what it does before anything is sent.
+    page.wait_for_load_state("load")
     page.get_by_role("button", name="Clore la séance").click()
+    dialog = page.get_by_role("dialog", name="Clore la séance n° 2 ?")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_have_css("opacity", "1")  # done fading in: axe reads its final colours
+    expect(dialog).to_contain_text("1 lettre de notification est émise et envoyée par courriel aux porteurs")
+    assert serious_violations(page) == []
+    dialog.get_by_role("button", name="Annuler").click()
+    expect(dialog).to_be_hidden()
+    assert page.locator("main .fr-badge").first.inner_text().lower() == "tenue"  # nothing happened
+    page.get_by_role("button", name="Clore la séance").click()
+    dialog.get_by_role("button", name="Clore la séance et envoyer les lettres").click()
     page.wait_for_load_state("domcontentloaded")
     expect_success(page, "Séance close")
     minutes = pdf_words(download(page, "Procès-verbal (PDF)", tmp_path))

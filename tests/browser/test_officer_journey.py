@@ -41,7 +41,7 @@ def test_officer_complement_admissibility_instruction_export(page, live_server, 
     assert page.get_by_role("heading", level=1).inner_text() == "Dossiers déposés"
     assert serious_violations(page) == []
     # The demo Valenciennois dossier is the first submitted one (other tests may add more).
-    page.get_by_role("link", name=re.compile(r"^AAP-QPV-DEMO-\d{4}-0001$")).click()
+    page.get_by_role("link", name=re.compile(r"^AAP-QPV-DEMO-0001$")).click()
     page.wait_for_load_state("domcontentloaded")
     dossier_url = page.url
     assert TITLE in page.get_by_role("heading", level=1).inner_text()

@@ -226,14 +226,14 @@ def test_pdf_commands_write_every_document_of_the_demo(runner, db, demo, tmp_pat
         result = runner.invoke(args=["grants", "pdf", *args, "-o", str(output)])
         assert result.exit_code == 0, result.output
         assert title in pdf_words(output.read_bytes()), name
-    assert pdf_words((tmp_path / "minutes.pdf").read_bytes()).count("AAP-QPV-2023-2023-000") == 3
+    assert pdf_words((tmp_path / "minutes.pdf").read_bytes()).count("AAP-QPV-2023-000") == 3
 
 
 def test_pdf_commands_refuse_with_a_french_message(runner, db, demo, tmp_path):
     held = db.session.scalar(select(CommitteeSession).where(CommitteeSession.status == SessionStatus.held))
     cases = [  # one demo load for all: it renders a dozen documents
         (["synthese", "AAP-NULLE-PART"], "aucun dossier de référence"),
-        (["committee", "999999"], "aucune séance n° 999999"),
+        (["committee", "999999"], "aucune séance d'identifiant 999999"),
         (["letter", demo[DossierState.instructed].reference], "aucune lettre de notification"),
         (["minutes", str(held.id)], "n'est pas close"),
     ]

@@ -132,9 +132,11 @@ BREAKS: dict[str, tuple[Callable[[Breakable], object], str]] = {
     "envelope lowered below what was granted": (
         lambda w: _set(w.session.get(Call, w.ids.call), envelope=Decimal("1000.00")), "call.envelope_exceeded"),
     "amount granted above the retained maximum": (
-        lambda w: _set(item(w, "selected"),
+        lambda w: _set(item(w, "selected"), granted_reperage=item(w, "selected").granted_reperage + Decimal("1.00"),
                        amount_granted=instruction(w, "selected").fse_retained_total + Decimal("1.00")),
         "agenda.amount_above_retained"),
+    "session numbered beyond the call's session counter": (
+        lambda w: _set(w.session.get(CommitteeSession, w.ids.session), number=7), "session.counter_behind"),
     "closed session with an undecided item": (
         lambda w: _set(item(w, "deferred"), decision=None, decided_at=None, decided_by_id=None), "agenda.undecided"),
     "minutes file without its hash": (
@@ -247,17 +249,44 @@ def test_duplicate_and_gapped_references_are_reported():
     def submitted_dossier(number: int, reference: str) -> Dossier:
         return Dossier(id=number, call=call, call_id=7, reference=reference, submitted_at=submitted)
 
-    dossiers = [submitted_dossier(1, "AAP-X-2026-0001"), submitted_dossier(2, "AAP-X-2026-0001"),
-                submitted_dossier(3, "AAP-X-2026-0004"), submitted_dossier(4, "AAP-X-2025-0001")]
-    counters = [ReferenceCounter(call_id=7, year=2026, last_number=4)]
+    dossiers = [submitted_dossier(1, "AAP-X-0001"), submitted_dossier(2, "AAP-X-0001"),
+                submitted_dossier(3, "AAP-X-0004"), submitted_dossier(4, "AAP-X-2026-X"),
+                submitted_dossier(5, "AAP-X-0007")]
+    counters = [ReferenceCounter(call_id=7, last_number=4, last_session_number=0)]
     problems = list(reference_problems(dossiers, counters, {7: "AAP-X"}, Counter()))
     assert [(p.code, p.object) for p in problems] == [
-        ("reference.duplicate", "dossier 2 (AAP-X-2026-0001)"),
-        ("reference.format", "dossier 4 (AAP-X-2025-0001)"),
-        ("reference.counter_behind", "appel AAP-X, année 2025"),
-        ("reference.gap", "appel AAP-X, année 2026"),
+        ("reference.duplicate", "dossier 2 (AAP-X-0001)"),
+        ("reference.format", "dossier 4 (AAP-X-2026-X)"),
+        ("reference.gap", "appel AAP-X"),
+        ("reference.counter_behind", "appel AAP-X"),
     ]
-    assert "0002, 0003" in problems[-1].message
+    assert "0002, 0003" in problems[2].message and "AAP-X-0007" in problems[3].message
+
+
+def test_yearly_references_given_before_the_per_call_numbering_are_kept():
+    """References of the former ``<code>-<year>-<number>`` form stay valid (they are printed on
+    issued receipts): numbered 1…N in their year, the per-call numbers carry on after them."""
+    call = Call(id=7, code="AAP-X")
+
+    def submitted_dossier(number: int, reference: str, year: int = 2026) -> Dossier:
+        return Dossier(id=number, call=call, call_id=7, reference=reference,
+                       submitted_at=datetime(year, 3, 2, 10, tzinfo=UTC))
+
+    good = [submitted_dossier(1, "AAP-X-2025-0001", 2025), submitted_dossier(2, "AAP-X-2026-0001"),
+            submitted_dossier(3, "AAP-X-2026-0002"), submitted_dossier(4, "AAP-X-0004")]
+    counters = [ReferenceCounter(call_id=7, last_number=4, last_session_number=0)]
+    assert list(reference_problems(good, counters, {7: "AAP-X"}, Counter())) == []
+
+    broken = [submitted_dossier(1, "AAP-X-2026-0002"), submitted_dossier(2, "AAP-X-2025-0001"),
+              submitted_dossier(3, "AAP-X-0001")]
+    problems = list(reference_problems(broken, [ReferenceCounter(call_id=7, last_number=3, last_session_number=0)],
+                                       {7: "AAP-X"}, Counter()))
+    assert [(p.code, p.object) for p in problems] == [
+        ("reference.format", "dossier 2 (AAP-X-2025-0001)"),  # a 2025 number for a 2026 submission
+        ("reference.gap", "appel AAP-X, année 2026"),  # 0001 of 2026 missing
+        ("reference.gap", "appel AAP-X"),  # AAP-X-0003 missing
+        ("reference.gap", "appel AAP-X"),  # AAP-X-0001 reuses a number the yearly references gave
+    ]
 
 
 def test_problem_reads_as_one_line():

@@ -127,7 +127,7 @@ def build_world(app: Flask, store: LocalFileStore) -> World:
         selected = _instructed(call, first, applicant, officer, store)
         deferred = _instructed(call, second, other, officer, store)
         meeting = committee.create_session(
-            call, meets_at=now + timedelta(days=1), place="Préfecture, Lille", chair_name="Le Préfet de région",
+            call, meets_at=now - timedelta(days=1), place="Préfecture, Lille", chair_name="Le Préfet de région",
             chair_quality="Préfet de la région Hauts-de-France", members=[member], actor=officer,
         )
         for dossier in (selected, deferred):

@@ -50,12 +50,16 @@ def instructed(app, db, users, make_dossier, make_call, store):
 
 @pytest.fixture
 def session_with(app, db, users):
-    def make(call, dossiers, *, held=True):
+    """A session of ``call`` with ``dossiers`` on its agenda, met yesterday (a session is held
+    on or after its date) and held unless ``held=False``."""
+
+    def make(call, dossiers, *, held=True, meets_at=None):
         with app.test_request_context():
             officer = db.session.get(User, users["officer"].id)
             member = db.session.get(User, users["committee"].id)
             session = ops.create_session(
-                db.session.get(Call, call.id), meets_at=datetime.now(UTC) + timedelta(days=7), place="Préfecture, Lille",
+                db.session.get(Call, call.id), meets_at=meets_at or datetime.now(UTC) - timedelta(days=1),
+                place="Préfecture, Lille",
                 chair_name="Le Préfet de région", chair_quality="Préfet de la région Hauts-de-France",
                 members=[member], actor=officer,
             )

@@ -24,7 +24,7 @@ def planned(app, db, users, make_user, instructed):  # noqa: F811
     member_ids = [make_user(Role.committee, full_name=name).id for name in names]
     with app.test_request_context():
         session = ops.create_session(
-            db.session.get(Call, instructed.call.id), meets_at=datetime.now(UTC) + timedelta(days=3),
+            db.session.get(Call, instructed.call.id), meets_at=datetime.now(UTC) - timedelta(days=3),
             place="Préfecture, Lille", chair_name="Le Préfet de région", chair_quality="Préfet de région",
             members=[db.session.get(User, i) for i in member_ids], actor=officer_of(db, users),
         )

@@ -62,13 +62,15 @@ def build(app, envelope: Decimal) -> tuple[list[int], list[int]]:  # type: ignor
         session.add_all([call, structure])
         officers = [create_user(email=f"officer{n}@exemple.fr", full_name=f"Officer {n}", role=Role.officer,
                                 password="mot-de-passe-de-test-solide") for n in (1, 2)]
-        meeting = CommitteeSession(call=call, meets_at=now, place="Lille", chair_name="Le Préfet",
+        meeting = CommitteeSession(call=call, number=1, meets_at=now, place="Lille", chair_name="Le Préfet",
                                    status=SessionStatus.held, held_at=now, attendance_recorded_at=now)
         session.add(meeting)
         for n in (1, 2):
             dossier = Dossier(call=call, structure=structure, state=DossierState.instructed,
                               reference=f"AAP-CONC-2026-000{n}", submitted_at=now)
-            session.add_all([dossier, Instruction(dossier=dossier, fse_retained_total=Decimal("100.00")),
+            plan = {"result": {"strands": {"reperage": {"fse": "60.00", "base": "100.00"},
+                                           "sortie_emploi": {"fse": "40.00", "base": "80.00"}}}}
+            session.add_all([dossier, Instruction(dossier=dossier, fse_retained_total=Decimal("100.00"), finance=plan),
                              AgendaItem(session=meeting, dossier=dossier, position=n)])
         session.commit()
         return [item.id for item in meeting.items], [officer.id for officer in officers]
@@ -153,7 +155,8 @@ def test_two_officers_deciding_the_same_item_one_decision_and_a_french_message(a
         page = clients[index].get(url).get_data(as_text=True)
         answers[index] = (response.status_code, page)
 
-    threads = [threading.Thread(target=decide, args=(0, {"decision": "selected", "amount": "80,00"})),
+    threads = [threading.Thread(target=decide, args=(0, {"decision": "selected", "amount_reperage": "50,00",
+                                                             "amount_sortie_emploi": "30,00"})),
                threading.Thread(target=decide, args=(1, {"decision": "rejected", "motive": "Hors QPV."}))]
     for thread in threads:
         thread.start()

@@ -85,7 +85,9 @@ def test_pack_has_cover_agenda_toc_every_fiche_and_bookmarks(app, db, users, ins
         assert front >= 2  # cover, then agenda and table of contents
         words = pdf_words(pack)
         assert "Dossier du comité" in words and "Ordre du jour" in words and "Sommaire" in words
-        assert f"Reste disponible {fmt(Decimal('4000000.00'))}" in pdf_lines(pack)
+        assert f"Disponible pour cette séance {fmt(Decimal('4000000.00'))}" in pdf_lines(pack)
+        assert "l'état de l'enveloppe de l'appel avant la séance" in words
+        assert "Programmé lors de cette séance" not in words  # nothing decided yet: nothing claimed
 
         marks = bookmarks(pack)
         page = front + 1
@@ -109,7 +111,7 @@ def test_every_pack_page_is_stamped_with_its_number_in_the_pack(app, db, users, 
         found = stamps(pack)
         assert len(found) == total and all(found), [m and m.group(0) for m in found]
         assert [(int(m["page"]), int(m["total"])) for m in found] == [(n, total) for n in range(1, total + 1)]
-        assert {(m["code"], int(m["session"])) for m in found} == {(instructed.call.code, session.id)}
+        assert {(m["code"], int(m["session"])) for m in found} == {(instructed.call.code, session.number)}
         # The stamp names the pack: its hash is the one the front part prints in full.
         [short] = {m["hash"] for m in found}
         assert re.search(rf"Empreinte du document \(SHA-256\) : {short}[0-9a-f]{{48}}", pdf_words(page_of(pack, 1)))
@@ -189,7 +191,7 @@ def test_closing_freezes_minutes_and_issues_letters(app, db, users, instructed, 
         assert "Motif : Public QPV insuffisant." in words
         lines = pdf_lines(minutes)
         assert f"Total programmé lors de la séance {fmt(Decimal('120000.55'))}" in lines
-        assert f"Reste disponible {fmt(Decimal('3879999.45'))}" in lines
+        assert f"Reste disponible après cette séance {fmt(Decimal('3879999.45'))}" in lines
         # 120 000,55 / 4 000 000 (pdftotext reads the no-break space before % as nothing)
         assert any(re.fullmatch(r"Part de l'enveloppe consommée 3 ?%", line) for line in lines)
         assert "Dossiers programmés : 1 ; rejetés : 1 ; ajournés : 1." in words

@@ -32,7 +32,7 @@ from grants.pdf import render_html, render_pdf
 from tests.conftest import COMPLETE_CONTENT
 from tests.pdftools import plain, poppler
 
-REFERENCE = "AAP-QPV-DEMO-2026-0007"
+REFERENCE = "AAP-QPV-DEMO-0007"
 GENERATED_AT = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 CALL = {"code": "AAP-QPV-DEMO",
         "title": "Renforcement des parcours d'accompagnement des jeunes vivant dans les QPV"}
@@ -104,8 +104,20 @@ def letter_kwargs(kind: str, **overrides: Any) -> dict[str, Any]:
         "decided_at": datetime(2026, 11, 18, 12, 0, tzinfo=UTC),
         "generated_at": GENERATED_AT,
         "period": {"start_date": "2027-01-01", "end_date": "2028-12-31"} if kind == "selected" else None,
+        # Both strands granted their retained maximum, 60 % of their base: 60 % in total.
+        "strands": [{"strand": "reperage", "granted": Decimal("113280.00"), "base": Decimal("188800.00")},
+                    {"strand": "sortie_emploi", "granted": Decimal("76440.00"), "base": Decimal("127400.00")}]
+        if kind == "selected" else None,
     }
     return kwargs | overrides
+
+
+# The letter of issue 15: 120 000,00 € granted on a retained base of 297 320,00 € (40,4 %, not 60 %).
+PARTIAL_GRANT = {
+    "amount_granted": Decimal("120000.00"),
+    "strands": [{"strand": "reperage", "granted": Decimal("70243.90"), "base": Decimal("176000.00")},
+                {"strand": "sortie_emploi", "granted": Decimal("49756.10"), "base": Decimal("121320.00")}],
+}
 
 
 # Helpers -------------------------------------------------------------------------------------
@@ -296,7 +308,7 @@ PACK = """{% extends "pdf/base.html" %}
 
 def test_fiche_body_can_be_included_once_per_dossier(app: Flask, monkeypatch: pytest.MonkeyPatch,
                                                      tmp_path: Path) -> None:
-    other = fiche_context(**fiche_kwargs(reference="AAP-QPV-DEMO-2026-0008",
+    other = fiche_context(**fiche_kwargs(reference="AAP-QPV-DEMO-0008",
                                          structure=STRUCTURE | {"name": "PLIE du Douaisis"}))
     first = fiche_context(**fiche_kwargs())
     monkeypatch.setattr(app.jinja_env, "loader",
@@ -307,7 +319,7 @@ def test_fiche_body_can_be_included_once_per_dossier(app: Flask, monkeypatch: py
                          title="Dossier du comité")
     text = plain(poppler("pdftotext", pdf, tmp_path))
     assert f"Fiche de synthèse — {REFERENCE}" in text
-    assert "Fiche de synthèse — AAP-QPV-DEMO-2026-0008" in text
+    assert "Fiche de synthèse — AAP-QPV-DEMO-0008" in text
     assert "PLIE du Douaisis" in text and "Mission locale du Valenciennois" in text
 
 
@@ -316,13 +328,19 @@ def test_fiche_body_can_be_included_once_per_dossier(app: Flask, monkeypatch: py
 
 def test_selection_letter(letters: dict[str, tuple[bytes, str]]) -> None:
     text = letters["selected"][1]
-    assert "Objet : notification de sélection — dossier AAP-QPV-DEMO-2026-0007" in text
+    assert "Objet : notification de sélection — dossier AAP-QPV-DEMO-0007" in text
     assert "Claire Exemple Présidente Mission locale du Valenciennois 1 rue de l'Exemple 59300 Valenciennes" in text
     assert "Lille, le 20 novembre 2026" in text
     assert ("J'ai le plaisir de vous informer que le comité de sélection réuni le 18 novembre 2026 sous la "
             "présidence de M. le Secrétaire général pour les affaires régionales a retenu l'opération "
             "« Aller vers les jeunes des quartiers »") in text
-    assert "d'un montant maximal de 189 720,00 €, au taux d'intervention de 60 % de la base subventionnable" in text
+    assert "d'un montant maximal de 189 720,00 € est attribuée à Mission locale du Valenciennois" in text
+    rows = layout_lines(poppler("pdftotext", letters["selected"][0], None, "-layout"))  # table rows read across
+    assert "Volet Base subventionnable retenue Aide FSE+ attribuée Taux d'intervention" in rows
+    assert "Repérage 188 800,00 € 113 280,00 € 60 %" in rows
+    assert "Sortie vers l'emploi 127 400,00 € 76 440,00 € 60 %" in rows
+    assert "Total 316 200,00 € 189 720,00 € 60 %" in rows
+    assert "(au plus 60 %, le taux de l'appel à projets)" in text
     assert "convention attributive de subvention" in text
     assert "doit être signée par le représentant légal" in text
     assert "Justification des dépenses." in text
@@ -333,16 +351,16 @@ def test_selection_letter(letters: dict[str, tuple[bytes, str]]) -> None:
 
 def test_rejection_letter(letters: dict[str, tuple[bytes, str]]) -> None:
     text = letters["rejected"][1]
-    assert "Objet : notification de rejet — dossier AAP-QPV-DEMO-2026-0007" in text
+    assert "Objet : notification de rejet — dossier AAP-QPV-DEMO-0007" in text
     assert "J'ai le regret de vous informer que le comité de sélection réuni le 18 novembre 2026" in text
     assert "n'a pas retenu l'opération « Aller vers les jeunes des quartiers »" in text
     assert f"Motif de la décision {REJECTION_MOTIVE}" in text
-    assert "189 720,00 €" not in text and "Cofinancé" not in text
+    assert "189 720,00 €" not in text and "Aide FSE+ attribuée" not in text
 
 
 def test_inadmissibility_letter(letters: dict[str, tuple[bytes, str]]) -> None:
     text = letters["inadmissible"][1]
-    assert "Objet : notification d'irrecevabilité — dossier AAP-QPV-DEMO-2026-0007" in text
+    assert "Objet : notification d'irrecevabilité — dossier AAP-QPV-DEMO-0007" in text
     assert "a été déclaré irrecevable le 18 novembre 2026" in text
     assert f"Motif de l'irrecevabilité {INADMISSIBILITY_MOTIVE}" in text
     assert "ne peut pas être présenté au comité de sélection" in text
@@ -399,9 +417,28 @@ def test_letters_without_session_nor_period(app: Flask, tmp_path: Path) -> None:
     assert "n'a pas été retenue le 18 novembre 2026" in plain(poppler("pdftotext", rejected, tmp_path))
 
 
+def test_selection_letter_states_the_rate_that_results_from_the_grant(app: Flask, tmp_path: Path) -> None:
+    """Issue 15, item 2: 120 000,00 € on a retained base of 297 320,00 € is 40,4 %, per strand
+    39,9 % and 41,0 %; the call's 60 % is only the ceiling."""
+    with app.app_context():
+        pdf = render_letter(letter_context(**letter_kwargs("selected", **PARTIAL_GRANT)))
+    text = plain(poppler("pdftotext", pdf, tmp_path))
+    rows = layout_lines(poppler("pdftotext", pdf, tmp_path, "-layout"))
+    assert "d'un montant maximal de 120 000,00 €" in text
+    assert "Repérage 176 000,00 € 70 243,90 € 39,9 %" in rows
+    assert "Sortie vers l'emploi 121 320,00 € 49 756,10 € 41,0 %" in rows
+    assert "Total 297 320,00 € 120 000,00 € 40,4 %" in rows
+    assert "au taux d'intervention de 60 %" not in text
+    assert re.search(r"^Pages:\s+1$", poppler("pdfinfo", pdf, tmp_path), re.MULTILINE)  # still one page
+
+
 def test_letter_context_refuses_incomplete_decisions() -> None:
     with pytest.raises(ValueError, match="amount"):
         letter_context(**letter_kwargs("selected", amount_granted=None))
+    with pytest.raises(ValueError, match="per strand"):
+        letter_context(**letter_kwargs("selected", strands=None))
+    with pytest.raises(ValueError, match="add up"):
+        letter_context(**letter_kwargs("selected", amount_granted=Decimal("189720.01")))
     for kind in ("rejected", "inadmissible"):
         with pytest.raises(ValueError, match="motive"):
             letter_context(**letter_kwargs(kind, motive="  "))

@@ -355,7 +355,12 @@ def test_committee_decision_form_survives_bad_input(app, db, users, instructed, 
             assert "Requête invalide" in response.get_data(as_text=True)
             assert (row_hash(db, AgendaItem, item_id), row_hash(db, Dossier, dossier.id)) == before
             return
-        # The decision form answers with a redirect to the session and a flash either way.
+        if response.status_code == 422:  # bad input: the page again, the message next to the field
+            html = response.get_data(as_text=True)
+            assert french_error_shown(html) and "Le formulaire contient" in html, dict(data.lists())
+            assert (row_hash(db, AgendaItem, item_id), row_hash(db, Dossier, dossier.id)) == before
+            return
+        # Otherwise a redirect to the session with a flash: recorded, or refused for its state.
         assert response.status_code == 302, (response.status_code, dict(data.lists()))
         with client.session_transaction() as session:
             flashes = session.pop("_flashes", [])
@@ -565,3 +570,26 @@ def test_structure_siret_change_survives_bad_input(app, db, users):
 
     run(f"{page}/siret", [("siret", "90030000300018"), ("motive", "Correction du NIC.")])
     run(f"{page}/verification", [("note", "SIRET actif.")])
+
+
+def test_committee_session_edit_form_survives_bad_input(app, db, users, instructed, session_with):  # noqa: F811
+    """Editing a planned session: never a 500; refused, a French message and the row as it was;
+    the version field is kept as the page gives it (a stale one is a conflict, tested apart)."""
+    from grants.models import CommitteeSession
+
+    session_id = session_with(instructed.call, [], held=False)
+    client = login(app, users["officer"])
+    token = csrf_token(client)
+    url = f"/comite/seances/{session_id}/modifier"
+    base = form_on(client, url).fields
+
+    @SETTINGS
+    @given(data=broken(base))
+    def submit(data: MultiDict) -> None:
+        data.setlist("version", [current_version(db, CommitteeSession, session_id)])
+        before = row_hash(db, CommitteeSession, session_id)
+        status, _ = post_broken(client, url, data, token, f"/comite/seances/{session_id}")
+        if status not in (302, 303):
+            assert row_hash(db, CommitteeSession, session_id) == before
+
+    submit()

@@ -25,7 +25,8 @@ def test_officer_composes_holds_decides_and_closes(client, login_as, users, db, 
     page = client.get(new).get_data(as_text=True)
     assert users["committee"].full_name in page
     response = client.post(new, data={
-        "meets_at": (datetime.now(UTC) + timedelta(days=60)).strftime("%Y-%m-%dT10:00"), "place": "Préfecture de région, Lille", "chair_name": "Le Préfet de région",
+        # Yesterday: within the call's window (issue 14), and a session is held from its date (issue 15).
+        "meets_at": (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT10:00"), "place": "Préfecture de région, Lille", "chair_name": "Le Préfet de région",
         "chair_quality": "Préfet de la région Hauts-de-France", "members": [str(users["committee"].id)]})
     assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
     session_url = response.headers["Location"]
@@ -43,13 +44,17 @@ def test_officer_composes_holds_decides_and_closes(client, login_as, users, db, 
 
     items = {i.dossier_id: i.id for i in db.session.get(CommitteeSession, session_id).items}
     over = client.post(f"{session_url}/decisions/{items[first.id]}",
-                       data={"decision": "selected", "amount": "99 999 999,00"}, csrf_from=session_url,
-                       follow_redirects=True)
+                       data={"decision": "selected", "amount_reperage": "99 999 999,00", "amount_sortie_emploi": "0"},
+                       csrf_from=session_url)
+    assert over.status_code == 422  # the message next to the field, what was typed kept
     assert "dépasse le maximum retenu" in over.get_data(as_text=True)
-    client.post(f"{session_url}/decisions/{items[first.id]}", data={"decision": "selected", "amount": "150 000,50"},
+    assert 'value="99 999 999,00"' in over.get_data(as_text=True)
+    client.post(f"{session_url}/decisions/{items[first.id]}",
+                data={"decision": "selected", "amount_reperage": "100 000,50", "amount_sortie_emploi": "50 000,00"},
                 csrf_from=session_url)
     no_motive = client.post(f"{session_url}/decisions/{items[second.id]}", data={"decision": "rejected"},
-                            csrf_from=session_url, follow_redirects=True)
+                            csrf_from=session_url)
+    assert no_motive.status_code == 422
     assert "motif du rejet est obligatoire" in no_motive.get_data(as_text=True)
     client.post(f"{session_url}/decisions/{items[second.id]}",
                 data={"decision": "rejected", "motive": "Public QPV insuffisant."}, csrf_from=session_url)
@@ -62,6 +67,7 @@ def test_officer_composes_holds_decides_and_closes(client, login_as, users, db, 
     assert session.status is SessionStatus.closed
     assert db.session.get(Dossier, first.id).state is DossierState.selected
     assert session.items[1].amount_granted == Decimal("150000.50")
+    assert session.items[1].granted == {"reperage": Decimal("100000.50"), "sortie_emploi": Decimal("50000.00")}
 
 
 @pytest.mark.parametrize(("who", "expected"), [("committee", 200), ("officer", 200), ("admin", 200),

@@ -82,9 +82,10 @@ def test_attendance_of_someone_not_invited_is_refused(client, login_as, users, d
     outsider = make_user(Role.committee)
     login_as(users["officer"])
     url = f"/comite/seances/{session_id}"
-    page = client.post(f"{url}/tenue", data={"present": [str(outsider.id)]}, csrf_from=url,
-                       follow_redirects=True).get_data(as_text=True)
-    assert "Présences incomplètes" in page
+    response = client.post(f"{url}/tenue", data={"present": [str(outsider.id)]}, csrf_from=url)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Le formulaire contient 1 erreur" in page and "fr-error-text" in page
     assert db.session.get(CommitteeSession, session_id).status is SessionStatus.planned
 
 
