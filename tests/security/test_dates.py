@@ -160,7 +160,8 @@ def test_a_dossier_stored_with_any_period_gets_its_fiche_and_is_decided(
     # On a session's agenda (the fiche is rendered then), decided, the session closed: letter and minutes.
     new = f"/comite/appels/{instructed.call.id}/seances/nouvelle"
     created = client.post(new, data={
-        "meets_at": (datetime.now(UTC) + timedelta(days=30)).astimezone(PARIS).strftime("%Y-%m-%dT10:00"),
+        # Yesterday: a session is held from its date on.
+        "meets_at": (datetime.now(UTC) - timedelta(days=1)).astimezone(PARIS).strftime("%Y-%m-%dT10:00"),
         "place": "Lille", "chair_name": "Le Préfet", "chair_quality": "Préfet de région",
         "members": [str(users["committee"].id)]})
     assert created.status_code == 302, errors_of(created.get_data(as_text=True))[-1500:]
