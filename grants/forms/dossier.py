@@ -76,25 +76,45 @@ def _fold(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
+_PICKED = re.compile(r"INSEE\s+(\d{5}|2[AB]\d{3})\s*$")
+_BARE_CODE = re.compile(r"\d{5}|2[AB]\d{3}")
+_DEPARTEMENT = re.compile(r"\((\d{2}|2[AB])\)")
+
+
 def find_communes(text: str) -> list[Commune]:
-    """Communes matching an INSEE code, a postal code or a name (accents ignored)."""
+    """Communes matching what was typed or picked, accents ignored.
+
+    An option of the list (``commune_label``) names its INSEE code: exactly that commune.
+    A bare five-digit code is a postal code as often as an INSEE code (62300 is Lens's
+    postal code and Équihen-Plage's INSEE code): every commune it may designate is
+    returned, so that the person picks. Otherwise a name, with an optional ``(62)``."""
     text = text.strip()
-    code = re.search(r"\b(\d{5}|2[AB]\d{3})\s*$", text)
     everything = communes()
-    if code and code.group(1) in everything:
-        return [everything[code.group(1)]]
-    if re.fullmatch(r"\d{5}", text):
-        return [c for c in everything.values() if text in c.postal_codes]
-    name = _fold(re.sub(r"\(\d{2}\).*$", "", text))
-    return [c for c in everything.values() if _fold(c.name) == name]
+    picked = _PICKED.search(text)
+    if picked:
+        found = everything.get(picked.group(1))
+        return [found] if found else []
+    if _BARE_CODE.fullmatch(text):
+        by_postal_code = [c for c in everything.values() if text in c.postal_codes]
+        by_insee = [everything[text]] if text in everything and everything[text] not in by_postal_code else []
+        return sorted(by_postal_code, key=lambda c: _fold(c.name)) + by_insee
+    departement = _DEPARTEMENT.search(text)
+    name = _fold(re.sub(r"\(.*$|—.*$", "", text))
+    return [
+        c for c in everything.values()
+        if _fold(c.name) == name and (departement is None or c.departement == departement.group(1))
+    ]
 
 
 def commune_label(commune: Commune) -> str:
-    return f"{commune.name} ({commune.departement}) — {commune.insee}"
+    """One option of the commune list: name, département, postal code(s), INSEE code."""
+    postal = ", ".join(commune.postal_codes)
+    return f"{commune.name} ({commune.departement}) — CP {postal} — INSEE {commune.insee}"
 
 
 class CommuneField(StringField):
-    """A Hauts-de-France commune typed by name, postal code or INSEE code; data is the INSEE code."""
+    """A Hauts-de-France commune typed by name, postal code or INSEE code, or picked in the
+    list; data is the INSEE code of the commune the person designated, never a guess."""
 
     def _value(self) -> str:
         if self.raw_data:
@@ -111,8 +131,11 @@ class CommuneField(StringField):
         if not found:
             raise ValueError("Commune inconnue en Hauts-de-France : choisissez-la dans la liste proposée.")
         if len(found) > 1:
-            options = ", ".join(commune_label(c) for c in found[:6])
-            raise ValueError(f"Plusieurs communes correspondent : précisez laquelle ({options}).")
+            options = " ; ".join(commune_label(c) for c in found)
+            raise ValueError(
+                f"« {valuelist[0].strip()} » désigne plusieurs communes : choisissez la vôtre dans la liste "
+                f"({options})."
+            )
         self.data = found[0].insee
 
 

@@ -33,7 +33,7 @@ def test_structure_profile_with_commune_by_name(client, login_as, users, db):
     user = users["applicant"]
     login_as(user)
     page = client.get("/porteur/structure").get_data(as_text=True)
-    assert 'list="communes-hdf"' in page and "Valenciennes (59) — 59606" in page
+    assert 'list="communes-hdf"' in page and "Valenciennes (59) — CP 59300 — INSEE 59606" in page
     structure = db.session.get(Structure, user.structure_id)
     response = client.post("/porteur/structure", data={
         "version": version_of(page), "name": "Mission locale du Hainaut", "siret": structure.siret,
@@ -46,6 +46,51 @@ def test_structure_profile_with_commune_by_name(client, login_as, users, db):
     structure = db.session.get(Structure, user.structure_id)
     assert (structure.commune_insee, structure.commune_name, structure.departement) == ("59606", "Valenciennes", "59")
     assert structure.name == "Mission locale du Hainaut"
+
+
+def profile_with_commune(client, db, user, commune: str):  # type: ignore[no-untyped-def]
+    page = client.get("/porteur/structure").get_data(as_text=True)
+    structure = db.session.get(Structure, user.structure_id)
+    return client.post("/porteur/structure", data={
+        "version": version_of(page), "name": structure.name, "siret": structure.siret, "kind": "mission_locale",
+        "postal_code": "62300", "commune_insee": commune,
+    })
+
+
+def test_a_postal_code_shared_by_several_communes_is_never_guessed(client, login_as, users, db):
+    """62300 is Lens's postal code (and Éleu-dit-Leauwette's) and Équihen-Plage's INSEE code:
+    typed alone it designates none of them, the page lists the three to pick from."""
+    user = users["applicant"]
+    login_as(user)
+    response = profile_with_commune(client, db, user, "62300")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "« 62300 » désigne plusieurs communes" in page
+    for label in ("Lens (62) — CP 62300 — INSEE 62498", "Éleu-dit-Leauwette (62) — CP 62300 — INSEE 62291",
+                  "Équihen-Plage (62) — CP 62224 — INSEE 62300"):
+        assert label in page
+    assert 'value="62300"' in page
+    db.session.remove()
+    assert db.session.get(Structure, user.structure_id).commune_insee == "59350"  # unchanged
+
+
+@pytest.mark.parametrize(
+    ("typed", "insee", "name"),
+    [
+        ("Lens (62) — CP 62300 — INSEE 62498", "62498", "Lens"),  # the option picked in the list
+        ("Équihen-Plage (62) — CP 62224 — INSEE 62300", "62300", "Équihen-Plage"),
+        ("80000", "80021", "Amiens"),  # a postal code of one commune only
+        ("lens", "62498", "Lens"),
+    ],
+)
+def test_the_commune_saved_is_the_one_picked(client, login_as, users, db, typed, insee, name):
+    user = users["applicant"]
+    login_as(user)
+    response = profile_with_commune(client, db, user, typed)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    db.session.remove()
+    structure = db.session.get(Structure, user.structure_id)
+    assert (structure.commune_insee, structure.commune_name) == (insee, name)
 
 
 def test_structure_profile_errors_keep_input(client, login_as, users, db):
