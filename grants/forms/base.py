@@ -5,6 +5,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
+from wtforms.widgets import CheckboxInput, RadioInput
 
 
 class BaseForm(FlaskForm):
@@ -41,9 +42,17 @@ def error_list(*forms: Any) -> list[tuple[str, str, str]]:
                         found.extend((entry.id, field.label.text, str(m)) for m in entry.errors)
             else:
                 errors = field.errors if isinstance(field.errors, list | tuple) else []
-                found.extend((field.id, field.label.text, str(m)) for m in errors)
+                found.extend((_target(field), field.label.text, str(m)) for m in errors)
 
     for form in forms:
         if form is not None:
             walk(form)
     return found
+
+
+def _target(field: Any) -> str:
+    """The element an error links to: the field, or the first box of a group of radio
+    buttons or checkboxes (drawn one by one, the group itself has no element of that id)."""
+    if isinstance(getattr(field, "option_widget", None), RadioInput | CheckboxInput) and field.choices:
+        return f"{field.id}-0"
+    return field.id
