@@ -10,6 +10,17 @@
     }
   }
 
+  /* A link of the error summary puts the focus in its field, not only the page at it. */
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-error-summary] a[href^='#']");
+    var field = link && document.getElementById(link.getAttribute("href").slice(1));
+    if (field && typeof field.focus === "function") {
+      event.preventDefault();
+      field.scrollIntoView({block: "center"});
+      field.focus();
+    }
+  });
+
   /* Irreversible actions: the submit button names a confirmation dialog (data-confirm);
      the dialog's confirm button submits the form with the original button as submitter. */
   var pending = {};

@@ -314,3 +314,17 @@ def test_no_audit_entry_for_rows_shown_again(client, login_as, users, db, make_d
     before = db.session.scalar(count)
     client.post(section_url(dossier.id, "resources"), data={"version": version_of(page), "add_row": "reperage-posts"})
     assert db.session.scalar(count) == before
+
+
+def test_complement_request_text_keeps_its_line_breaks(app, client, db, login_as, users, make_submitted):
+    dossier = make_submitted(users["applicant"])
+    text = "Bonjour,\nmerci de préciser :\n- le calendrier\n- les partenaires"
+    with app.test_request_context():
+        review_ops.request_complements(
+            db.session.get(Dossier, dossier.id), sections=["project"], attachment_types=[], message=text,
+            due_date=date(2099, 1, 1), actor=db.session.get(User, users["officer"].id),
+        )
+        db.session.commit()
+    login_as(users["applicant"])
+    page = client.get(f"/porteur/dossiers/{dossier.id}").get_data(as_text=True)
+    assert f'<p class="fr-callout__text pre">{text}</p>' in page.replace("&#39;", "'")
