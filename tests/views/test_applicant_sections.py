@@ -328,3 +328,41 @@ def test_complement_request_text_keeps_its_line_breaks(app, client, db, login_as
     login_as(users["applicant"])
     page = client.get(f"/porteur/dossiers/{dossier.id}").get_data(as_text=True)
     assert f'<p class="fr-callout__text pre">{text}</p>' in page.replace("&#39;", "'")
+
+
+# Item 15: the plan says the true cause ---------------------------------------------------------
+
+
+def test_the_plan_waits_only_for_the_sections_not_yet_saved(client, login_as, users, make_dossier):
+    dossier = make_dossier(users["applicant"], sections=("public",), attachments=False)
+    login_as(users["applicant"])
+    page = plain(client.get(section_url(dossier.id, "resources")).get_data(as_text=True))
+    assert "Le plan de financement sera calculé dès que la section « Moyens par volet » sera enregistrée." in page
+    assert "dès que la section « Public et objectifs »" not in page
+    empty = make_dossier(users["applicant"], sections=(), attachments=False)
+    page = plain(client.get(f"/porteur/dossiers/{empty.id}").get_data(as_text=True))
+    assert ("Le plan de financement sera calculé dès que les sections « Public et objectifs » et "
+            "« Moyens par volet » seront enregistrées.") in page
+
+
+def test_an_over_financed_strand_reads_once_with_its_figures_and_no_mixed_total(client, login_as, users, make_dossier):
+    dossier = make_dossier(users["applicant"], attachments=False)
+    login_as(users["applicant"])
+    # Sortie vers l'emploi: 80 QPV young people, renforcé 112 000,00 €, co-financed 115 600,00 €.
+    response = post_section(client, dossier.id, "resources", {
+        "reperage-posts-0-label": "Chargé de mission repérage", "reperage-posts-0-annual_cost": "42 000",
+        "reperage-posts-0-fte": "1", "reperage-posts-0-months": "24",
+        "sortie_emploi-posts-0-label": "Chargé relations entreprises", "sortie_emploi-posts-0-annual_cost": "40 000",
+        "sortie_emploi-posts-0-fte": "1", "sortie_emploi-posts-0-months": "24",
+        "sortie_emploi-cofinancing-0-funder": "Région", "sortie_emploi-cofinancing-0-amount": "115 600",
+        "sortie_emploi-requested": "200 000",
+    })
+    assert response.status_code == 302
+    page = plain(client.get(section_url(dossier.id, "resources")).get_data(as_text=True))
+    assert ("Sortie vers l'emploi : les autres cofinancements (115 600,00 €) dépassent le renforcé (112 000,00 €) ; "
+            "l'opération serait surfinancée de 3 600,00 € (autofinancement négatif).") in page
+    assert ("Sortie vers l'emploi : le FSE+ demandé (200 000,00 €) dépasse le maximum de 60 % de la base "
+            "subventionnable (97 920,00 €) ; aucun FSE+ n'est retenu, le volet étant surfinancé.") in page
+    assert "ramené à 0,00 €" not in page and "Sortie vers l'emploi : Sortie vers l'emploi" not in page
+    assert "non additionné (note)" in page and 'id="note-autofinancement"' in page
+    assert "Total autofinancement : non additionné" in page
