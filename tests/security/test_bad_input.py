@@ -154,8 +154,11 @@ def test_applicant_sections_survive_bad_input(db, applicant_draft, section):
     @given(data=broken(base))
     def submit(data: MultiDict) -> None:
         data.setlist("version", [current_version(db, Dossier, dossier_id)])
-        check_invalid_leaves_row(client, db, url, data, token, Dossier, dossier_id,
-                                 f"/porteur/dossiers/{dossier_id}")
+        status = check_invalid_leaves_row(client, db, url, data, token, Dossier, dossier_id,
+                                          f"/porteur/dossiers/{dossier_id}")
+        if status in (302, 303):  # saved, incomplete maybe: the pages reading it still work
+            for page in (url, f"/porteur/dossiers/{dossier_id}", f"/porteur/dossiers/{dossier_id}/deposer"):
+                assert client.get(page).status_code == 200, (page, dict(data.lists()))
 
     submit()
 
