@@ -457,8 +457,8 @@ ROW_LISTS = {"posts": (DraftPostForm, "Ajouter un poste"), "cofinancing": (Cofin
 
 
 class StrandResourcesForm(SubForm):
-    posts = FieldList(FormField(DraftPostForm), min_entries=1)
-    cofinancing = FieldList(FormField(CofinancingForm), min_entries=1)
+    posts = FieldList(FormField(DraftPostForm), label="Poste", min_entries=1)
+    cofinancing = FieldList(FormField(CofinancingForm), label="Cofinancement", min_entries=1)
     requested = FrenchDecimalField(
         "Montant FSE+ sollicité (€)", validators=[Optional()], minimum=Decimal(0),
         maximum=Decimal("99999999.99"),

@@ -216,6 +216,10 @@ def test_the_error_summary_counts_every_error_and_links_each_to_its_field(client
                        "reperage-cofinancing-0-amount", "sortie_emploi-posts-0-fte", "sortie_emploi-requested"]
     for target in targets:
         assert f'id="{target}"' in page
+    # Each says where its field is: the same label appears once per strand and per row.
+    assert ('<a href="#reperage-posts-0-annual_cost">Volet repérage, poste 1, Coût annuel chargé (€) : '
+            "Saisissez un nombre, par exemple 42 000,50.</a>") in summary
+    assert '<a href="#sortie_emploi-requested">Volet sortie vers l\'emploi, Montant FSE+ sollicité (€) :' in summary
 
 
 def test_an_error_on_a_group_of_boxes_links_to_its_first_box(client, login_as, users, make_dossier):
