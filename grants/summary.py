@@ -1,23 +1,34 @@
 """The *récapitulatif* of a dossier: the whole dossier in one PDF, for the applicant's last
 read before submission (the working copy) and for their records after (a frozen version).
 
-As for the other documents (``grants/documents.py``), the context is built from plain
-data (the content JSON, the structure profile, the pièces, the stored plan), never from
-ORM objects, and carries the fingerprint of that data.
+As for the other documents (``grants/documents.py``), :func:`summary_context` builds the
+context from plain data (the content JSON, the structure profile, the pièces, the stored
+plan), never from ORM objects, and carries the fingerprint of that data;
+:func:`summary_of` gathers that data for a dossier.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .dossier_sections import SECTIONS, stored_result
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from .documents import format_siret
+from .dossier_sections import SECTIONS, missing_items, stored_result
+from .extensions import db
 from .finance import FIGURE_LABELS, FIGURES, STRAND_LABELS, STRANDS
 from .forms.dossier import INDICATORS, POST_CATEGORIES
+from .models import DossierState, Qpv, StructureKind, utcnow
+from .operations.dossiers import attachment_types, structure_profile
 from .pdf import document_fingerprint, render_pdf
 
-__all__ = ["summary_context", "summary_title", "render_summary"]
+if TYPE_CHECKING:
+    from .models import Dossier
+
+__all__ = ["render_summary", "summary_context", "summary_file_name", "summary_of", "summary_title"]
 
 _CATEGORIES = dict(POST_CATEGORIES)
 _FUNDING = {"acquired": "acquis", "requested": "sollicité"}
@@ -142,6 +153,59 @@ def _plan(result: Any) -> dict[str, Any] | None:
             for s in STRANDS
         ] + [{"title": "Totaux", "lines": list(result.total_explanations)}],
     }
+
+
+def summary_of(dossier: Dossier, number: int | None = None) -> dict[str, Any] | None:
+    """The context of ``dossier``'s récapitulatif, gathered from the database: version
+    ``number``, else the working copy of a draft, else the latest frozen version; None when
+    there is no version ``number``."""
+    version = next((v for v in dossier.versions if v.number == number), None) if number else dossier.latest_version
+    if number and version is None:
+        return None
+    if version is None or (dossier.state is DossierState.draft and not number):
+        structure, content, finance = structure_profile(dossier.structure), dossier.content or {}, dossier.finance
+        labels = {t["code"]: t["label"] for t in attachment_types(dossier.call)}
+        attachments = [
+            {"type_label": labels.get(a.type_code, a.type_code), "display_name": a.display_name, "size": a.size,
+             "sha256": a.sha256}
+            for a in dossier.current_attachments
+        ]
+        frozen, missing = None, missing_items(dossier)
+    else:
+        snapshot = version.snapshot
+        structure, content, finance = snapshot["structure"], snapshot["content"], snapshot.get("finance")
+        attachments = snapshot["attachments"]
+        frozen_at = snapshot.get("frozen_at", snapshot["submitted_at"])
+        frozen = {"number": version.number, "frozen_at": datetime.fromisoformat(frozen_at), "sha256": version.sha256}
+        missing = None
+    try:
+        kind_title = StructureKind(structure.get("kind")).title
+    except ValueError:
+        kind_title = ""
+    return summary_context(
+        reference=dossier.reference, call={"code": dossier.call.code, "title": dossier.call.title},
+        structure={**structure, "kind_title": kind_title, "siret_display": format_siret(structure.get("siret"))},
+        content=content, attachments=attachments, finance=finance, qpvs=_qpv_names(dossier, content),
+        version=frozen, missing=missing, generated_at=utcnow(),
+    )
+
+
+def _qpv_names(dossier: Dossier, content: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    codes = (content.get("territories") or {}).get("qpv_codes") or []
+    if not codes or dossier.call.qpv_list_id is None:
+        return {}
+    rows = db.session.scalars(
+        select(Qpv).where(Qpv.qpv_list_id == dossier.call.qpv_list_id, Qpv.code.in_(codes))
+        .options(selectinload(Qpv.communes))
+    )
+    return {q.code: {"name": q.name, "communes": [c.name for c in q.communes]} for q in rows}
+
+
+def summary_file_name(context: Mapping[str, Any], dossier_id: int) -> str:
+    version = context["version"]
+    if version:
+        return f"recapitulatif-{context['reference']}-v{version['number']}.pdf"
+    return f"recapitulatif-brouillon-{dossier_id}.pdf"
 
 
 def render_summary(context: Mapping[str, Any]) -> bytes:

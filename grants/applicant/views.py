@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -18,8 +17,8 @@ from ..access import get_attachment_or_404, get_dossier_or_404
 from ..auth.notifications import notify_membership_decided
 from ..dossier_sections import SECTIONS, SECTIONS_BY_KEY, missing_items, plan_waits_for, stored_result
 from ..extensions import db
-from ..forms.auth import MembershipDecisionForm
 from ..finance import STRANDS
+from ..forms.auth import MembershipDecisionForm
 from ..forms.dossier import (
     INVESTMENT_MESSAGE,
     ROW_LISTS,
@@ -29,7 +28,6 @@ from ..forms.dossier import (
     commune_label,
     upload_form,
 )
-from ..documents import format_siret
 from ..geography import commune, communes
 from ..models import Call, Dossier, DossierState, Qpv, Role, StructureKind, User, utcnow
 from ..notifications import notify_complements_answered, notify_submission
@@ -182,8 +180,8 @@ def show_dossier(dossier_id: int) -> str:
     )
 
 
-def _qpvs_by_code(dossier: Dossier, content: dict[str, Any] | None = None) -> dict[str, Qpv]:
-    codes = ((content if content is not None else dossier.content).get("territories") or {}).get("qpv_codes") or []
+def _qpvs_by_code(dossier: Dossier) -> dict[str, Qpv]:
+    codes = (dossier.content.get("territories") or {}).get("qpv_codes") or []
     if not codes or dossier.call.qpv_list_id is None:
         return {}
     rows = db.session.scalars(
@@ -430,45 +428,15 @@ def download_summary(dossier_id: int) -> Response:
     """The whole dossier in one PDF: the working copy of a draft, else the latest frozen
     version (``?version=N``: that one), rendered on demand."""
     from ..dossiers.views import send_bytes
-    from ..summary import render_summary, summary_context
+    from ..summary import render_summary, summary_file_name, summary_of
 
     dossier = get_dossier_or_404(dossier_id)
     if not dossier.is_member(current_user):
         abort(404)
-    number = request.args.get("version", type=int)
-    version = next((v for v in dossier.versions if v.number == number), None) if number else dossier.latest_version
-    if number and version is None:
+    context = summary_of(dossier, request.args.get("version", type=int))
+    if context is None:
         abort(404)
-    qpvs = {code: {"name": q.name, "communes": [c.name for c in q.communes]}
-            for code, q in _qpvs_by_code(dossier, version.snapshot["content"] if version else None).items()}
-    if version is None or (dossier.state is DossierState.draft and not number):
-        structure, content, finance = ops.structure_profile(dossier.structure), dossier.content, dossier.finance
-        labels = {t["code"]: t["label"] for t in ops.attachment_types(dossier.call)}
-        attachments = [
-            {"type_label": labels.get(a.type_code, a.type_code), "display_name": a.display_name, "size": a.size,
-             "sha256": a.sha256}
-            for a in dossier.current_attachments
-        ]
-        frozen, missing = None, missing_items(dossier)
-    else:
-        snapshot = version.snapshot
-        structure, content, finance = snapshot["structure"], snapshot["content"], snapshot.get("finance")
-        attachments = snapshot["attachments"]
-        frozen = {"number": version.number, "frozen_at": datetime.fromisoformat(snapshot["frozen_at"]),
-                  "sha256": version.sha256}
-        missing = None
-    try:
-        kind_title = StructureKind(structure.get("kind")).title
-    except ValueError:
-        kind_title = ""
-    structure = {**structure, "kind_title": kind_title, "siret_display": format_siret(structure.get("siret"))}
-    context = summary_context(
-        reference=dossier.reference, call={"code": dossier.call.code, "title": dossier.call.title},
-        structure=structure, content=content, attachments=attachments, finance=finance, qpvs=qpvs,
-        version=frozen, missing=missing, generated_at=utcnow(),
-    )
-    name = f"recapitulatif-{dossier.reference}-v{frozen['number']}.pdf" if frozen else f"recapitulatif-brouillon-{dossier.id}.pdf"
-    return send_bytes(render_summary(context), name, "application/pdf")
+    return send_bytes(render_summary(context), summary_file_name(context, dossier.id), "application/pdf")
 
 
 @bp.route("/dossiers/<int:dossier_id>/retirer", methods=["GET", "POST"])
