@@ -88,6 +88,12 @@ def test_a_title_alone_is_saved_and_the_section_list_says_what_is_left(page, liv
     page.goto(f"{dossier}/sections/identification")
     expect(page.get_by_label("Son courriel")).not_to_have_value("")
     assert serious_violations(page) == []
+    for key in ("project", "public", "indicators", "declaration"):  # every section page, axe-scanned
+        page.goto(f"{dossier}/sections/{key}")
+        assert serious_violations(page) == [], key
+    page.goto(f"{dossier}/deposer")  # the submission page of an incomplete dossier
+    expect(page.locator("#a-completer")).to_contain_text("Projet et période")
+    assert serious_violations(page) == []
 
 
 # Item 11: post rows ------------------------------------------------------------------------------
