@@ -123,7 +123,7 @@ def test_applicant_fills_submits_and_downloads_receipt(page, live_server, tmp_pa
     digest = page.locator("code.hash").first.inner_text()
 
     with page.expect_download() as download_info:
-        page.get_by_role("link", name=re.compile("Télécharger \\(PDF\\) l'accusé de réception")).click()
+        page.get_by_role("link", name="Accusé de réception (PDF) de la version 1").click()
     receipt = tmp_path / "receipt.pdf"
     download_info.value.save_as(receipt)
     text = subprocess.run(["pdftotext", "-layout", str(receipt), "-"], capture_output=True, text=True, check=True).stdout

@@ -330,7 +330,7 @@ def test_submission_page_shows_the_dossier_confirms_and_gives_the_summary(page, 
     reference = re.search(r"AAP-QPV-DEMO-\d{4}-\d{4}", page.locator(".fr-alert--success").inner_text()).group(0)
 
     with page.expect_download() as info:
-        page.get_by_role("link", name="Télécharger (PDF) le récapitulatif de la version 1").click()
+        page.get_by_role("link", name="Récapitulatif (PDF) de la version 1").click()
     frozen_pdf = tmp_path / "v1.pdf"
     info.value.save_as(frozen_pdf)
     text = subprocess.run(["pdftotext", str(frozen_pdf), "-"], capture_output=True, text=True, check=True).stdout
