@@ -397,7 +397,8 @@ class Generator:
                          "fte": self.rng.choice(("1", "1", "0.8", "0.5")), "months": 24}
                         for _ in range(self.rng.randint(1, 3))
                     ],
-                    "cofinancing": ([{"label": "Conseil départemental", "amount": f"{self.rng.randrange(5, 30) * 1000}.00"}]
+                    "cofinancing": ([{"funder": "Conseil départemental", "amount": f"{self.rng.randrange(5, 30) * 1000}.00",
+                                      "status": "acquired"}]
                                     if self.rng.random() < 0.3 else []),
                     "requested": None,
                 }

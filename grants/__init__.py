@@ -171,32 +171,35 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(committee_bp)
 
 
+ERROR_MESSAGES = {
+    400: ("Requête invalide", "La requête n'a pas pu être traitée."),
+    403: ("Accès refusé", "Vous n'avez pas les droits nécessaires pour accéder à cette page."),
+    404: ("Page non trouvée", "La page que vous cherchez est introuvable ou n'existe plus."),
+    405: ("Méthode non autorisée", "Cette action n'est pas possible sur cette page."),
+    409: ("Conflit", "Les données ont été modifiées entre-temps. Rechargez la page."),
+    413: ("Fichier trop volumineux", "Le fichier ou le formulaire envoyé dépasse la taille autorisée."),
+    429: (
+        "Trop de tentatives",
+        "Trop de tentatives en peu de temps. Patientez une minute avant de réessayer.",
+    ),
+    500: (
+        "Erreur inattendue",
+        "Une erreur est survenue de notre côté. Rien de ce que vous avez enregistré avant "
+        "n'est perdu ; réessayez dans quelques instants.",
+    ),
+}
+
+
+def error_page(code: int, detail: str | None = None) -> tuple[str, int]:
+    """The French error page of ``code`` (a blueprint's own error handler falls back on it)."""
+    title, text = ERROR_MESSAGES.get(code, ERROR_MESSAGES[500])
+    return render_template("errors/error.html", code=code, title=title, text=detail or text), code
+
+
 def _register_error_handlers(app: Flask) -> None:
-    messages = {
-        400: ("Requête invalide", "La requête n'a pas pu être traitée."),
-        403: ("Accès refusé", "Vous n'avez pas les droits nécessaires pour accéder à cette page."),
-        404: ("Page non trouvée", "La page que vous cherchez est introuvable ou n'existe plus."),
-        405: ("Méthode non autorisée", "Cette action n'est pas possible sur cette page."),
-        409: ("Conflit", "Les données ont été modifiées entre-temps. Rechargez la page."),
-        413: ("Fichier trop volumineux", "Le fichier ou le formulaire envoyé dépasse la taille autorisée."),
-        429: (
-            "Trop de tentatives",
-            "Trop de tentatives en peu de temps. Patientez une minute avant de réessayer.",
-        ),
-        500: (
-            "Erreur inattendue",
-            "Une erreur est survenue de notre côté. Rien de ce que vous avez enregistré avant "
-            "n'est perdu ; réessayez dans quelques instants.",
-        ),
-    }
-
-    def render_error(code: int, detail: str | None = None) -> tuple[str, int]:
-        title, text = messages.get(code, messages[500])
-        return render_template("errors/error.html", code=code, title=title, text=detail or text), code
-
     @app.errorhandler(CSRFError)
     def csrf_error(exc: CSRFError) -> tuple[str, int]:
-        return render_error(
+        return error_page(
             400,
             "Le formulaire a expiré ou n'a pas été envoyé depuis cette application (jeton de "
             "sécurité absent ou invalide). Revenez en arrière, rechargez la page et recommencez.",
@@ -206,7 +209,7 @@ def _register_error_handlers(app: Flask) -> None:
     def http_error(exc: HTTPException) -> Any:
         if exc.code is None or exc.code < 400:
             return exc
-        return render_error(exc.code)
+        return error_page(exc.code)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception) -> tuple[str, int]:
@@ -214,7 +217,7 @@ def _register_error_handlers(app: Flask) -> None:
         secret_in_path = request.url_rule is not None and "token" in (request.view_args or {})
         app.logger.exception("Unhandled error on %s", request.url_rule.rule if secret_in_path else request.path)
         db.session.rollback()
-        return render_error(500)
+        return error_page(500)
 
 
 def _register_security_headers(app: Flask) -> None:

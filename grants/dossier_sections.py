@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,8 @@ def strand_inputs(content: dict[str, Any]) -> dict[str, StrandInput] | None:
     inputs: dict[str, StrandInput] = {}
     for strand in STRANDS:
         declared = resources.get(strand) or {}
+        # A line saved incomplete is left out of the plan until it is complete
+        # (missing_items names it): the plan is computed as soon as it can be.
         posts = tuple(
             Post(
                 label=p["label"],
@@ -65,8 +68,12 @@ def strand_inputs(content: dict[str, Any]) -> dict[str, StrandInput] | None:
                 category=p.get("category", "staff"),
             )
             for p in declared.get("posts", [])
+            if post_is_complete(p)
         )
-        other = sum((Decimal(c["amount"]) for c in declared.get("cofinancing", [])), Decimal("0.00"))
+        other = sum(
+            (Decimal(c["amount"]) for c in declared.get("cofinancing", []) if not _blank(c.get("amount"))),
+            Decimal("0.00"),
+        )
         requested = declared.get("requested")
         inputs[strand] = StrandInput(
             nb_jeunes_qpv=int((public.get(strand) or {}).get("nb_jeunes_qpv") or 0),
@@ -103,8 +110,63 @@ def _computed(canonical_input: str) -> FinancingResult:
     return compute(*parse_input(json.loads(canonical_input)))
 
 
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def post_is_complete(post: dict[str, Any]) -> bool:
+    return not any(_blank(post.get(key)) for key in ("label", "annual_cost", "fte", "months"))
+
+
+def _quoted(labels: list[str]) -> str:
+    return ", ".join(f"« {label} »" for label in labels)
+
+
+def blank_needed(form_class: type[forms.Form], content: dict[str, Any], within: str = "") -> list[str]:
+    """Labels of the ``Needed()`` fields of ``form_class`` that ``content`` leaves empty;
+    a nested form's fields are named with its label (``Volet repérage — Jeunes accompagnés``)."""
+    labels: list[str] = []
+    for name, label, sub in forms.needed_fields(form_class):
+        value = content.get(name)
+        if sub is not None:
+            labels += blank_needed(sub, value if isinstance(value, dict) else {}, f"{label} — ")
+        elif _blank(value):
+            labels.append(within + label)
+    return labels
+
+
+def _to_fill(labels: list[str]) -> list[str]:
+    return [f"À renseigner : {_quoted(labels)}."] if labels else []
+
+
+def _rows_to_complete(resources: dict[str, Any]) -> list[str]:
+    """One line per post or co-financing row saved incomplete."""
+    items = []
+    for strand in STRANDS:
+        declared = resources.get(strand) or {}
+        title = STRAND_TITLES[strand]
+        for number, post in enumerate(declared.get("posts") or [], start=1):
+            blank = blank_needed(forms.DraftPostForm, post)
+            if blank:
+                name = f" « {post['label']} »" if not _blank(post.get("label")) else ""
+                items.append(f"{title}, poste {number}{name} : à renseigner : {_quoted(blank)}.")
+        for number, line in enumerate(declared.get("cofinancing") or [], start=1):
+            blank = blank_needed(forms.CofinancingForm, line)
+            if blank:
+                items.append(f"{title}, cofinancement {number} : à renseigner : {_quoted(blank)}.")
+    return items
+
+
+STRAND_TITLES = {"reperage": "Volet repérage", "sortie_emploi": "Volet sortie vers l'emploi"}
+
+
 def missing_items(dossier: Dossier) -> dict[str, list[str]]:
-    """For each section, what still prevents submission (empty list: complete)."""
+    """For each section, what still prevents submission (empty list: complete).
+
+    Sections save whatever is typed; what submission needs is judged here, on the stored
+    content: the fields marked ``Needed()`` in the section forms, and the rules of the
+    call (no consortium, at least one QPV and one post, a period of 12 to 36 months, the
+    financing plan without error, the required pièces, the sworn statement)."""
     content = dossier.content or {}
     missing: dict[str, list[str]] = {s.key: [] for s in SECTIONS}
 
@@ -112,27 +174,40 @@ def missing_items(dossier: Dossier) -> dict[str, list[str]]:
     absent = [label for attr, label in forms.STRUCTURE_REQUIRED.items() if not getattr(structure, attr)]
     if absent:
         missing["identification"].append("Profil de la structure incomplet : " + ", ".join(absent) + ".")
-    identification = content.get("identification") or {}
-    if not identification:
-        missing["identification"].append("Section non remplie.")
-    elif identification.get("consortium") == "yes":
-        missing["identification"].append("Consortium déclaré : l'appel exige une structure unique.")
-
-    for key in ("project", "indicators", "public"):
-        if not content.get(key):
+    for key in ("identification", "project", "public", "indicators"):
+        section = content.get(key)
+        if not section:
             missing[key].append("Section non remplie.")
+        else:
+            missing[key] += _to_fill(blank_needed(SECTIONS_BY_KEY[key].form, section))  # type: ignore[arg-type]
+
+    if (content.get("identification") or {}).get("consortium") == "yes":
+        missing["identification"].append(forms.CONSORTIUM_REFUSED)
+
+    project = content.get("project") or {}
+    try:
+        start, end = (date.fromisoformat(project[k]) if project.get(k) else None for k in ("start_date", "end_date"))
+    except (TypeError, ValueError):
+        start = end = None
+    period = forms.ProjectForm.period_problem(start, end)
+    if period:
+        missing["project"].append(period)
+
     if not (content.get("territories") or {}).get("qpv_codes"):
         missing["territories"].append("Aucun QPV choisi.")
 
     public = content.get("public") or {}
-    if public and not any((public.get(s) or {}).get("nb_jeunes_qpv") for s in STRANDS):
+    counted = [(public.get(s) or {}).get("nb_jeunes_qpv") for s in STRANDS]
+    if public and all(isinstance(n, int) for n in counted) and not any(counted):
         missing["public"].append("Aucun jeune résidant en QPV sur les deux volets.")
 
     resources = content.get("resources") or {}
     if not resources:
         missing["resources"].append("Section non remplie.")
-    elif not any((resources.get(s) or {}).get("posts") for s in STRANDS):
-        missing["resources"].append("Aucun poste financé.")
+    else:
+        if not any((resources.get(s) or {}).get("posts") for s in STRANDS):
+            missing["resources"].append("Aucun poste financé.")
+        missing["resources"] += _rows_to_complete(resources)
     result = stored_result(dossier.finance)
     if result is not None:
         for finding in result.errors:
@@ -144,11 +219,16 @@ def missing_items(dossier: Dossier) -> dict[str, list[str]]:
             missing["attachments"].append(f"Pièce manquante : {item['label']}.")
 
     declaration = content.get("declaration") or {}
-    if not declaration.get("signatory_name") or not declaration.get("signatory_quality"):
+    if _blank(declaration.get("signatory_name")) or _blank(declaration.get("signatory_quality")):
         missing["declaration"].append("Signataire à indiquer.")
     if not declaration.get("sworn"):
         missing["declaration"].append("Attestation sur l'honneur non cochée.")
     return missing
+
+
+def plan_waits_for(content: dict[str, Any]) -> list[str]:
+    """Titles of the sections the financing plan still waits for (empty: it can be computed)."""
+    return [SECTIONS_BY_KEY[key].title for key in ("public", "resources") if not content.get(key)]
 
 
 # What the queue and its exports show of a submitted version --------------------------------

@@ -171,6 +171,11 @@ def _size_label(size: int) -> str:
     return f"{size} octets"
 
 
+def file_size_label(size: int) -> str:
+    """A size limit as the pages state it: ``10 Mo``."""
+    return _size_label(size)
+
+
 def _too_large(max_bytes: int) -> str:
     return f"Le fichier dépasse la taille maximale autorisée ({_size_label(max_bytes)})."
 

@@ -9,20 +9,24 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
-from .. import antivirus, storage
+from .. import antivirus, error_page, storage
 from ..access import get_attachment_or_404, get_dossier_or_404
 from ..auth.notifications import notify_membership_decided, notify_siret_changed
-from ..dossier_sections import SECTIONS, SECTIONS_BY_KEY, missing_items, stored_result
+from ..dossier_sections import SECTIONS, SECTIONS_BY_KEY, missing_items, plan_waits_for, stored_result
 from ..extensions import db
+from ..finance import STRANDS
 from ..forms.auth import MembershipDecisionForm
 from ..forms.dossier import (
+    INVESTMENT_MESSAGE,
+    ROW_LISTS,
     ConfirmForm,
     StructureForm,
-    UploadForm,
     WithdrawForm,
     commune_label,
+    upload_form,
 )
 from ..geography import commune, communes
 from ..models import Call, Dossier, DossierState, Qpv, Role, StructureKind, User, utcnow
@@ -33,7 +37,7 @@ from ..operations import dossiers as ops
 from ..operations import review as review_ops
 from ..operations.documents import notification_letter
 from ..security import get_or_404, roles_required
-from ..uploads import UploadRefused, read_limited
+from ..uploads import UploadRefused, file_size_label, read_limited
 from . import bp
 
 applicant_required = roles_required(Role.applicant)
@@ -186,6 +190,7 @@ def show_dossier(dossier_id: int) -> str:
         types={t["code"]: t["label"] for t in ops.attachment_types(dossier.call)},
         letter=notification_letter(dossier),
         now=utcnow(),
+        plan_waits_for=plan_waits_for(dossier.content or {}),
     )
 
 
@@ -209,7 +214,10 @@ def _section_form(dossier: Dossier, key: str, formdata: Any = None) -> Any:
         kwargs["call"] = dossier.call  # its calendar bounds the operation's dates
     if formdata is not None:
         return section.form(**kwargs)
-    return section.form.from_content((dossier.content or {}).get(key) or {}, **kwargs)
+    stored = (dossier.content or {}).get(key)
+    if key == "identification" and not stored:
+        return section.form.from_structure(dossier.structure, **kwargs)
+    return section.form.from_content(stored or {}, **kwargs)
 
 
 def _qpv_choices(call: Call) -> list[tuple[str, str]]:
@@ -232,7 +240,17 @@ def edit_section(dossier_id: int, key: str) -> str | Response | tuple[str, int]:
         abort(403)
     form = _section_form(dossier, key, formdata=request.form if request.method == "POST" else None)
     status = 200
-    if form.validate_on_submit():
+    removed_from = None
+    if request.method == "POST" and key == "resources" and not request.form.get("save") and (
+        request.form.get("add_row") or request.form.get("remove_row")
+    ):
+        # « Ajouter un poste » / « Retirer » without JavaScript: the same form again with one
+        # row more or less, everything typed kept, nothing saved until « Enregistrer ».
+        if request.form.get("add_row"):
+            form.add_row(request.form["add_row"])
+        else:
+            removed_from = form.remove_row(request.form["remove_row"])
+    elif form.validate_on_submit():
         try:
             ops.save_section(dossier, key, form.to_content(), current_user, request.form.get("version"))
             db.session.commit()
@@ -258,10 +276,52 @@ def edit_section(dossier_id: int, key: str) -> str | Response | tuple[str, int]:
         # (their input, checked against the newer data) goes through.
         version=dossier.version if status == 409 else request.form.get("version", dossier.version),
         result=stored_result(dossier.finance), q=request.args.get("q", ""),
+        missing=missing_items(dossier).get(key, []) if dossier.state is DossierState.draft else [],
+        plan_waits_for=plan_waits_for(dossier.content or {}), removed_from=removed_from,
+        row_templates=_row_templates() if key == "resources" else {}, row_lists=ROW_LISTS,
+        investment_message=INVESTMENT_MESSAGE,
     ), status
 
 
+def _row_templates() -> dict[str, Any]:
+    """A blank row of each list of each strand, named ``…-__index__-…``: static/app.js copies
+    it when « Ajouter » is pressed, with the next free index."""
+    return {
+        f"{strand}-{rows}": form_class(prefix=f"{strand}-{rows}-__index__-")
+        for strand in STRANDS for rows, (form_class, _label) in ROW_LISTS.items()
+    }
+
+
 # Attachments -------------------------------------------------------------------------------
+
+#: Files one sending of the pièces page may carry (each within the per-file limit).
+MAX_FILES_PER_UPLOAD = 10
+
+
+def _upload_request_limit() -> int:
+    return MAX_FILES_PER_UPLOAD * _max_upload() + 64 * 1024
+
+
+@bp.url_value_preprocessor
+def _allow_several_files(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    """The pièces page sends several files at once: its request may hold up to
+    MAX_FILES_PER_UPLOAD files of the per-file limit (set before anything reads the body,
+    the CSRF check included; each file is still checked against the per-file limit)."""
+    if endpoint == "applicant.attachments" and request.method == "POST":
+        request.max_content_length = _upload_request_limit()
+
+
+def _attachments_page(dossier: Dossier, form: Any, types: list[dict[str, str]], status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "applicant/attachments.html", dossier=dossier, form=form, types=types, remove_form=ConfirmForm(formdata=None),
+        max_bytes=_max_upload(), max_label=file_size_label(_max_upload()), max_files=MAX_FILES_PER_UPLOAD,
+        several=ops.MULTIPLE_TYPES,
+    ), status
+
+
+def _attachments_form(dossier: Dossier, types: list[dict[str, str]], **kwargs: Any) -> Any:
+    editable = [t for t in types if dossier.can_edit_attachment_type(current_user, t["code"])]
+    return upload_form(editable, ops.MULTIPLE_TYPES)(**kwargs)
 
 
 @bp.route("/dossiers/<int:dossier_id>/pieces", methods=["GET", "POST"])
@@ -269,37 +329,61 @@ def edit_section(dossier_id: int, key: str) -> str | Response | tuple[str, int]:
 def attachments(dossier_id: int) -> str | Response | tuple[str, int]:
     dossier = get_dossier_or_404(dossier_id)
     types = ops.attachment_types(dossier.call)
-    form = UploadForm(type_choices=[
-        (t["code"], t["label"]) for t in types if dossier.can_edit_attachment_type(current_user, t["code"])
-    ])
-    if request.method == "POST":
-        if not dossier.can_edit(current_user):
-            abort(403)
-        upload = request.files.get("file")
-        if form.validate_on_submit():
-            if upload is None or not upload.filename:
-                form.type_code.errors.append("Choisissez un fichier à joindre.")
-            else:
+    form = _attachments_form(dossier, types)
+    if request.method == "GET":
+        return _attachments_page(dossier, form, types)
+    if not dossier.can_edit(current_user):
+        abort(403)
+    joined = []
+    if form.validate_on_submit():
+        chosen = form.chosen()
+        if not chosen:
+            form.form_errors.append("Choisissez au moins un fichier à joindre.")
+        elif len(chosen) > MAX_FILES_PER_UPLOAD:
+            form.form_errors.append(
+                f"{len(chosen)} fichiers choisis : joignez-en {MAX_FILES_PER_UPLOAD} au plus à la fois."
+            )
+        else:
+            for code, field, upload in chosen:
+                # Each file on its own: a refused one (its reason next to its input) does not
+                # stop the others, and add_attachment stores nothing of a refused file.
                 try:
                     data = read_limited(upload.stream, _max_upload())
-                    attachment = ops.add_attachment(
-                        dossier, form.type_code.data, upload.filename, data, current_user,
+                    joined.append(ops.add_attachment(
+                        dossier, code, upload.filename, data, current_user,
                         store=_store(), max_bytes=_max_upload(), scanner=antivirus.current_scanner(),
-                    )
-                    db.session.commit()
+                    ))
                 except (UploadRefused, ops.DossierError) as exc:
-                    db.session.rollback()
-                    form.type_code.errors.append(f"« {upload.filename} » refusé : {exc}")
-                else:
-                    flash(f"Pièce « {upload.filename} » jointe au dossier.", "success")
-                    if attachment.scan_status is antivirus.ScanStatus.pending:
-                        flash(PENDING_SCAN_NOTICE, "warning")
-                    return redirect(url_for("applicant.attachments", dossier_id=dossier.id))
-        dossier = db.session.get(Dossier, dossier_id)
-        return render_template("applicant/attachments.html", dossier=dossier, form=form, types=types,
-                               remove_form=ConfirmForm(), max_mb=_max_upload() // (1024 * 1024)), 422
-    return render_template("applicant/attachments.html", dossier=dossier, form=form, types=types,
-                           remove_form=ConfirmForm(), max_mb=_max_upload() // (1024 * 1024))
+                    field.errors.append(f"« {upload.filename} » refusé : {exc}")
+            db.session.commit()
+    if joined:
+        names = ", ".join(f"« {a.display_name} »" for a in joined)
+        flash(f"{len(joined)} pièce{'s' if len(joined) > 1 else ''} jointe{'s' if len(joined) > 1 else ''} "
+              f"au dossier : {names}.", "success")
+        if any(a.scan_status is antivirus.ScanStatus.pending for a in joined):
+            flash(PENDING_SCAN_NOTICE, "warning")
+    if joined and not form.errors and not form.form_errors:
+        return redirect(url_for("applicant.attachments", dossier_id=dossier.id))
+    return _attachments_page(db.session.get(Dossier, dossier_id), form, types, 422)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc: RequestEntityTooLarge) -> Any:
+    """A sending of the pièces page above the request limit gets that page back, with the
+    reason, instead of a bare « Erreur 413 » (the browser refuses a file above the
+    per-file limit before sending; this is for a script-less browser or many large files)."""
+    if request.endpoint != "applicant.attachments" or not current_user.is_authenticated:
+        return error_page(exc.code or 413)
+    dossier = db.session.get(Dossier, (request.view_args or {}).get("dossier_id"))
+    if dossier is None or current_user.role is not Role.applicant or not dossier.can_view(current_user):
+        return error_page(exc.code or 413)
+    types = ops.attachment_types(dossier.call)
+    form = _attachments_form(dossier, types, formdata=None)
+    form.form_errors.append(
+        f"L'envoi dépasse {file_size_label(_upload_request_limit() - 64 * 1024)} au total : aucun fichier n'a été "
+        f"joint. Chaque fichier peut faire jusqu'à {file_size_label(_max_upload())} ; joignez-les en plusieurs fois."
+    )
+    return _attachments_page(dossier, form, types, 413)
 
 
 @bp.route("/dossiers/<int:dossier_id>/pieces/<int:attachment_id>/retirer", methods=["POST"])
@@ -348,8 +432,27 @@ def submit_dossier(dossier_id: int) -> str | Response | tuple[str, int]:
     dossier = db.session.get(Dossier, dossier_id)
     return render_template(
         "applicant/submit.html", dossier=dossier, form=form, missing=missing_items(dossier),
-        sections=SECTIONS, now=utcnow(), result=stored_result(dossier.finance),
+        sections=SECTIONS, now=utcnow(), result=stored_result(dossier.finance), qpvs=_qpvs_by_code(dossier),
+        types={t["code"]: t["label"] for t in ops.attachment_types(dossier.call)},
+        plan_waits_for=plan_waits_for(dossier.content or {}),
     )
+
+
+@bp.route("/dossiers/<int:dossier_id>/recapitulatif.pdf")
+@applicant_required
+def download_summary(dossier_id: int) -> Response:
+    """The whole dossier in one PDF: the working copy of a draft, else the latest frozen
+    version (``?version=N``: that one), rendered on demand."""
+    from ..dossiers.views import send_bytes
+    from ..summary import render_summary, summary_file_name, summary_of
+
+    dossier = get_dossier_or_404(dossier_id)
+    if not dossier.is_member(current_user):
+        abort(404)
+    context = summary_of(dossier, request.args.get("version", type=int))
+    if context is None:
+        abort(404)
+    return send_bytes(render_summary(context), summary_file_name(context, dossier.id), "application/pdf")
 
 
 @bp.route("/dossiers/<int:dossier_id>/retirer", methods=["GET", "POST"])

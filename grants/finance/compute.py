@@ -317,6 +317,13 @@ class FinancingResult:
         """True when a finding blocks submission or selection."""
         return bool(self.errors)
 
+    @property
+    def self_total_shown(self) -> bool:
+        """False when the autofinancement total would add an over-financed strand's
+        negative figure to the other's positive one (see :func:`self_financing_not_summed`):
+        tables then print no total for that line."""
+        return not self_financing_not_summed(self.strands)
+
     def to_dict(self) -> dict[str, object]:
         """Exactly the simulator's output object: strands, totals, findings, explanations."""
         return {
@@ -474,7 +481,7 @@ def _compute_strand(rules: FinanceRules, strand: str, data: StrandInput) -> _Str
                 strand,
                 f"{label} : le FSE+ demandé ({format_eur(requested)}) dépasse le maximum de "
                 f"{format_rate(rules.fse_rate)} de la base subventionnable "
-                f"({format_eur(fse_max)}) ; le FSE+ retenu est ramené à {format_eur(fse)}.",
+                f"({format_eur(fse_max)}) ; {_retained_after_cap(fse, fse_max, renfort, other)}.",
             )
         )
 
@@ -519,6 +526,25 @@ def _compute_strand(rules: FinanceRules, strand: str, data: StrandInput) -> _Str
         ),
     ]
     return _StrandOutcome(figures, findings, explanations)
+
+
+def _retained_after_cap(fse: Decimal, fse_max: Decimal, renfort: Decimal, other: Decimal) -> str:
+    """What a request above the maximum leads to, with the cap that really binds: the
+    maximum itself, or what the other co-financing leaves of the renforcé (nothing at all
+    when the strand is over-financed, which ``OVER_FINANCED`` explains with its figures)."""
+    if fse == fse_max:
+        return f"le FSE+ retenu est ramené à {format_eur(fse)}"
+    if other > renfort:
+        return "aucun FSE+ n'est retenu, le volet étant surfinancé"
+    if fse == 0:
+        return (
+            f"aucun FSE+ n'est retenu : les autres cofinancements ({format_eur(other)}) "
+            f"couvrent déjà tout le renforcé ({format_eur(renfort)})"
+        )
+    return (
+        f"le FSE+ retenu est limité à {format_eur(fse)}, ce que les autres cofinancements "
+        f"({format_eur(other)}) laissent du renforcé ({format_eur(renfort)})"
+    )
 
 
 def _investment_finding(strand: str, label: str, post: Post) -> Finding:
@@ -674,9 +700,32 @@ def _total_explanations(
 ) -> tuple[str, ...]:
     lines = []
     for key in FIGURES:
+        if key == "self" and self_financing_not_summed(strands):
+            lines.append(_self_financing_apart(strands))
+            continue
         parts = " + ".join(
             f"{format_eur(strands[strand][key])} ({STRAND_LABELS[strand].lower()})"
             for strand in STRANDS
         )
         lines.append(_line(_TOTAL_NAMES[key], parts, totals[key]))
     return tuple(lines)
+
+
+def self_financing_not_summed(strands: Mapping[str, StrandFigures]) -> bool:
+    """True when one strand's autofinancement is negative (over-financed) and another's
+    positive: the surplus of one strand does not pay for the other, so their sum (the
+    ``self`` total, kept as the sum for the contract) says nothing and is not shown."""
+    values = [strands[strand].self_financing for strand in STRANDS]
+    return any(v < 0 for v in values) and any(v > 0 for v in values)
+
+
+def _self_financing_apart(strands: Mapping[str, StrandFigures]) -> str:
+    parts = " ; ".join(
+        f"{STRAND_LABELS[strand].lower()} {format_eur(strands[strand].self_financing)}"
+        + (", surfinancé" if strands[strand].self_financing < 0 else "")
+        for strand in STRANDS
+    )
+    return (
+        f"{_TOTAL_NAMES['self']} : non additionné, l'excédent d'un volet surfinancé ne "
+        f"couvre pas l'autofinancement de l'autre ({parts})"
+    )

@@ -14,6 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from flask_wtf.file import FileField, MultipleFileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -32,12 +33,12 @@ from wtforms import (
 from wtforms.validators import (
     DataRequired,
     Email,
-    InputRequired,
     Length,
     NumberRange,
     Optional,
     ValidationError,
 )
+from wtforms.fields.core import UnboundField
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..finance import STRANDS
@@ -77,25 +78,45 @@ def _fold(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
 
+_PICKED = re.compile(r"INSEE\s+(\d{5}|2[AB]\d{3})\s*$")
+_BARE_CODE = re.compile(r"\d{5}|2[AB]\d{3}")
+_DEPARTEMENT = re.compile(r"\((\d{2}|2[AB])\)")
+
+
 def find_communes(text: str) -> list[Commune]:
-    """Communes matching an INSEE code, a postal code or a name (accents ignored)."""
+    """Communes matching what was typed or picked, accents ignored.
+
+    An option of the list (``commune_label``) names its INSEE code: exactly that commune.
+    A bare five-digit code is a postal code as often as an INSEE code (62300 is Lens's
+    postal code and Équihen-Plage's INSEE code): every commune it may designate is
+    returned, so that the person picks. Otherwise a name, with an optional ``(62)``."""
     text = text.strip()
-    code = re.search(r"\b(\d{5}|2[AB]\d{3})\s*$", text)
     everything = communes()
-    if code and code.group(1) in everything:
-        return [everything[code.group(1)]]
-    if re.fullmatch(r"\d{5}", text):
-        return [c for c in everything.values() if text in c.postal_codes]
-    name = _fold(re.sub(r"\(\d{2}\).*$", "", text))
-    return [c for c in everything.values() if _fold(c.name) == name]
+    picked = _PICKED.search(text)
+    if picked:
+        found = everything.get(picked.group(1))
+        return [found] if found else []
+    if _BARE_CODE.fullmatch(text):
+        by_postal_code = [c for c in everything.values() if text in c.postal_codes]
+        by_insee = [everything[text]] if text in everything and everything[text] not in by_postal_code else []
+        return sorted(by_postal_code, key=lambda c: _fold(c.name)) + by_insee
+    departement = _DEPARTEMENT.search(text)
+    name = _fold(re.sub(r"\(.*$|—.*$", "", text))
+    return [
+        c for c in everything.values()
+        if _fold(c.name) == name and (departement is None or c.departement == departement.group(1))
+    ]
 
 
 def commune_label(commune: Commune) -> str:
-    return f"{commune.name} ({commune.departement}) — {commune.insee}"
+    """One option of the commune list: name, département, postal code(s), INSEE code."""
+    postal = ", ".join(commune.postal_codes)
+    return f"{commune.name} ({commune.departement}) — CP {postal} — INSEE {commune.insee}"
 
 
 class CommuneField(StringField):
-    """A Hauts-de-France commune typed by name, postal code or INSEE code; data is the INSEE code."""
+    """A Hauts-de-France commune typed by name, postal code or INSEE code, or picked in the
+    list; data is the INSEE code of the commune the person designated, never a guess."""
 
     def _value(self) -> str:
         if self.raw_data:
@@ -112,8 +133,11 @@ class CommuneField(StringField):
         if not found:
             raise ValueError("Commune inconnue en Hauts-de-France : choisissez-la dans la liste proposée.")
         if len(found) > 1:
-            options = ", ".join(commune_label(c) for c in found[:6])
-            raise ValueError(f"Plusieurs communes correspondent : précisez laquelle ({options}).")
+            options = " ; ".join(commune_label(c) for c in found)
+            raise ValueError(
+                f"« {valuelist[0].strip()} » désigne plusieurs communes : choisissez la vôtre dans la liste "
+                f"({options})."
+            )
         self.data = found[0].insee
 
 
@@ -154,6 +178,40 @@ STRUCTURE_REQUIRED = {
 
 
 # Sections -----------------------------------------------------------------------------
+#
+# A section saves whatever is typed (« vous pouvez enregistrer et revenir plus tard »): its
+# validators only refuse malformed values (a number that is not one, a date that is not a
+# date, an FTE outside ]0, 1]…). What submission needs is marked ``Needed()`` and judged on
+# the stored content by ``grants.dossier_sections.missing_items``.
+
+
+class Needed:
+    """Marks a field as needed to submit the dossier, not to save its section: the label
+    carries the asterisk and ``missing_items`` names the field while it is empty."""
+
+    field_flags = {"needed": True}
+
+    def __call__(self, form: Any, field: Any) -> None:
+        return None
+
+
+def needed_fields(form_class: type[Form]) -> list[tuple[str, str, type[Form] | None]]:
+    """``(name, label, sub-form class or None)`` of the fields of ``form_class`` marked
+    ``Needed()``, and of its nested forms (``FormField``), in the order of the form (read
+    from the class: no form is built, no request is needed)."""
+    found = []
+    for name in dir(form_class):
+        unbound = getattr(form_class, name, None)
+        if not isinstance(unbound, UnboundField):
+            continue
+        nested = unbound.field_class is FormField
+        validators = unbound.kwargs.get("validators") or ()
+        if not nested and not any(isinstance(v, Needed) for v in validators):
+            continue
+        label = unbound.kwargs.get("label") or (unbound.args[0] if unbound.args else name)
+        found.append((unbound.creation_counter, name, label if isinstance(label, str) else name,
+                      unbound.args[0] if nested else None))
+    return [(name, label, sub) for _order, name, label, sub in sorted(found)]
 
 
 class SectionForm(BaseForm):
@@ -173,23 +231,39 @@ class SectionForm(BaseForm):
         }
 
 
+CONSORTIUM_REFUSED = (
+    "Cet appel à projets n'admet pas de consortium : chaque structure dépose son propre "
+    "dossier et justifie ses propres dépenses. Le dépôt sera bloqué tant que la réponse est « Oui »."
+)
+
+
 class IdentificationForm(SectionForm):
-    contact_name = StringField("Responsable du projet", validators=[DataRequired(REQUIRED), Length(max=200)])
-    contact_email = EmailField("Son courriel", validators=[DataRequired(REQUIRED), Email("Adresse électronique invalide.")])
+    contact_name = StringField("Responsable du projet", validators=[Optional(), Needed(), Length(max=200)])
+    contact_email = EmailField("Son courriel", validators=[Optional(), Needed(), Email("Adresse électronique invalide.")])
     contact_phone = TelField("Son téléphone", validators=[Optional(), Length(max=30)])
     consortium = RadioField(
         "Le projet est-il porté avec d'autres structures (consortium) ?",
         choices=choices([("no", "Non, notre structure répond seule"), ("yes", "Oui, avec d'autres structures")]),
-        validators=[InputRequired(REQUIRED)],
+        validators=[Optional(), Needed()],
         description="L'appel n'admet pas de consortium : chaque structure répond seule et justifie ses propres dépenses.",
     )
 
-    def validate_consortium(self, field: RadioField) -> None:
-        if field.data == "yes":
-            raise ValidationError(
-                "Cet appel à projets n'admet pas de consortium : chaque structure dépose son propre "
-                "dossier et justifie ses propres dépenses. Le dépôt sera bloqué tant que la réponse est « Oui »."
-            )
+    @classmethod
+    def from_structure(cls, structure: Any, **kwargs: Any) -> IdentificationForm:
+        """The section's first form: the project contact is the profile's contact until the
+        applicant names someone else."""
+        return cls.from_content({
+            "contact_name": structure.contact_name or "", "contact_email": structure.contact_email or "",
+            "contact_phone": structure.contact_phone or "",
+        }, **kwargs)
+
+    def to_content(self) -> dict[str, Any]:
+        return {
+            "contact_name": (self.contact_name.data or "").strip(),
+            "contact_email": (self.contact_email.data or "").strip(),
+            "contact_phone": (self.contact_phone.data or "").strip(),
+            "consortium": self.consortium.data,
+        }
 
 
 OPERATION_START_MONTHS_AFTER_CLOSING = 24
@@ -219,13 +293,13 @@ def operation_window(call: Any) -> tuple[date, date, date]:
 
 
 class ProjectForm(SectionForm):
-    title = StringField("Intitulé du projet", validators=[DataRequired(REQUIRED), Length(max=300)])
+    title = StringField("Intitulé du projet", validators=[Optional(), Needed(), Length(max=300)])
     summary = TextAreaField(
-        "Résumé du projet", validators=[DataRequired(REQUIRED), Length(max=5000)],
+        "Résumé du projet", validators=[Optional(), Needed(), Length(max=5000)],
         description="Objectifs, actions de repérage et d'accompagnement vers l'emploi, partenariats (5 000 caractères au plus).",
     )
-    start_date = DateField("Début de l'opération", validators=[InputRequired(REQUIRED)])
-    end_date = DateField("Fin de l'opération", validators=[InputRequired(REQUIRED)],
+    start_date = DateField("Début de l'opération", validators=[Optional(), Needed()])
+    end_date = DateField("Fin de l'opération", validators=[Optional(), Needed()],
                          description="L'opération dure de 12 à 36 mois.")
 
     def __init__(self, *args: Any, call: Any = None, **kwargs: Any) -> None:
@@ -261,7 +335,7 @@ class ProjectForm(SectionForm):
             )
 
     def validate_end_date(self, field: DateField) -> None:
-        start, end = self.start_date.data, field.data
+        end = field.data
         earliest, latest, opening = operation_window(self.call)
         if end is not None and self.call is None and not earliest <= end <= latest:
             raise ValidationError(f"L'année doit être comprise entre {earliest.year} et {latest.year}.")
@@ -270,20 +344,26 @@ class ProjectForm(SectionForm):
                 "Une opération achevée avant l'appel ne peut pas être retenue : la fin doit être postérieure "
                 f"au {opening:%d/%m/%Y}, date d'ouverture de l'appel."
             )
+
+    @staticmethod
+    def period_problem(start: date | None, end: date | None) -> str | None:
+        """What is wrong with the operation's period for submission (12 to 36 months), if
+        anything; a section saves with it, ``missing_items`` reports it."""
         if not start or not end:
-            return
+            return None
         months = (end.year - start.year) * 12 + (end.month - start.month) + (1 if end.day >= start.day else 0)
         if end <= start:
-            raise ValidationError("La fin doit être postérieure au début.")
+            return "La fin de l'opération doit être postérieure à son début."
         if not 12 <= months <= 36:
-            raise ValidationError(f"L'opération doit durer de 12 à 36 mois (ici {months} mois).")
+            return f"L'opération doit durer de 12 à 36 mois (ici {months} mois)."
+        return None
 
     def to_content(self) -> dict[str, Any]:
         return {
-            "title": self.title.data.strip(),
-            "summary": self.summary.data.strip(),
-            "start_date": self.start_date.data.isoformat(),
-            "end_date": self.end_date.data.isoformat(),
+            "title": (self.title.data or "").strip(),
+            "summary": (self.summary.data or "").strip(),
+            "start_date": self.start_date.data.isoformat() if self.start_date.data else None,
+            "end_date": self.end_date.data.isoformat() if self.end_date.data else None,
         }
 
 
@@ -299,10 +379,6 @@ class TerritoriesForm(SectionForm):
         super().__init__(*args, **kwargs)
         self.qpv_codes.choices = choices(qpv_choices)
 
-    def validate_qpv_codes(self, field: MultiCheckboxField) -> None:
-        if not field.data:
-            raise ValidationError("Choisissez au moins un QPV.")
-
     def to_content(self) -> dict[str, Any]:
         return {"qpv_codes": sorted(set(self.qpv_codes.data or []))}
 
@@ -310,7 +386,7 @@ class TerritoriesForm(SectionForm):
 def _count(label: str, description: str | None = None) -> IntegerField:
     return IntegerField(
         label,
-        validators=[InputRequired(REQUIRED), NumberRange(min=0, max=1_000_000, message="Un nombre entier positif.")],
+        validators=[Optional(), Needed(), NumberRange(min=0, max=1_000_000, message="Un nombre entier positif.")],
         description=description,
         render_kw={"inputmode": "numeric"},
     )
@@ -328,15 +404,15 @@ class StrandPublicForm(SubForm):
 class PublicForm(SectionForm):
     reperage = FormField(StrandPublicForm, label="Volet repérage")
     sortie_emploi = FormField(StrandPublicForm, label="Volet sortie vers l'emploi")
-    age_min = IntegerField("Âge minimum", validators=[InputRequired(REQUIRED), NumberRange(16, 29, "Entre 16 et 29 ans.")])
-    age_max = IntegerField("Âge maximum", validators=[InputRequired(REQUIRED), NumberRange(16, 29, "Entre 16 et 29 ans.")],
+    age_min = IntegerField("Âge minimum", validators=[Optional(), Needed(), NumberRange(16, 29, "Entre 16 et 29 ans.")])
+    age_max = IntegerField("Âge maximum", validators=[Optional(), Needed(), NumberRange(16, 29, "Entre 16 et 29 ans.")],
                            description="29 ans pour les jeunes reconnus travailleurs handicapés (RQTH).")
     cej_qpv_share_current = FrenchDecimalField(
         "Part des jeunes QPV dans vos entrées en CEJ aujourd'hui (%)", places=1,
-        validators=[InputRequired(REQUIRED)], minimum=Decimal(0), maximum=Decimal(100),
+        validators=[Optional(), Needed()], minimum=Decimal(0), maximum=Decimal(100),
     )
     cej_qpv_share_target = FrenchDecimalField(
-        "Part visée à l'issue de l'opération (%)", places=1, validators=[InputRequired(REQUIRED)],
+        "Part visée à l'issue de l'opération (%)", places=1, validators=[Optional(), Needed()],
         minimum=Decimal(0), maximum=Decimal(100), description="Objectif régional : 30 %.",
     )
 
@@ -369,6 +445,8 @@ POST_CATEGORIES = [
 
 
 class PostForm(SubForm):
+    """A post line checked whole, on the officer's instruction form (retained values)."""
+
     label = StringField("Intitulé du poste", validators=[Optional(), Length(max=200)])
     category = SelectField("Nature de la dépense", choices=choices(POST_CATEGORIES), default="staff")
     annual_cost = FrenchDecimalField("Coût annuel chargé (€)", validators=[Optional()], minimum=Decimal(0),
@@ -404,37 +482,45 @@ class PostForm(SubForm):
         return ok
 
 
+class DraftPostForm(PostForm):
+    """A post line of the applicant's draft: saved as typed (only malformed values are
+    refused); an incomplete line stays out of the plan and ``missing_items`` names it; an
+    investment line is saved and blocks submission through its finding."""
+
+    label = StringField("Intitulé du poste", validators=[Optional(), Needed(), Length(max=200)])
+    category = SelectField("Nature de la dépense", choices=choices(POST_CATEGORIES), default="staff")
+    annual_cost = FrenchDecimalField("Coût annuel chargé (€)", validators=[Optional(), Needed()], minimum=Decimal(0),
+                                     maximum=Decimal("9999999.99"))
+    fte = FrenchDecimalField("Quotité (ETP)", places=2, validators=[Optional(), Needed()],
+                             minimum=Decimal("0.01"), maximum=Decimal(1))
+    months = IntegerField("Mois", validators=[Optional(), Needed(), NumberRange(1, 48, "Entre 1 et 48 mois.")],
+                          render_kw={"inputmode": "numeric"})
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        return SubForm.validate(self, extra_validators)
+
+
 FUNDING_STATUS = [("acquired", "Acquis"), ("requested", "Sollicité")]
 
 
 class CofinancingForm(SubForm):
-    funder = StringField("Financeur", validators=[Optional(), Length(max=200)])
-    amount = FrenchDecimalField("Montant (€)", validators=[Optional()], minimum=Decimal(0),
+    funder = StringField("Financeur", validators=[Optional(), Needed(), Length(max=200)])
+    amount = FrenchDecimalField("Montant (€)", validators=[Optional(), Needed()], minimum=Decimal(0),
                                 maximum=Decimal("99999999.99"))
     status = SelectField("Statut", choices=choices(FUNDING_STATUS), default="requested")
 
     def is_blank(self) -> bool:
         return not (self.funder.data or "").strip() and not (self.amount.raw_data and self.amount.raw_data[0].strip())
 
-    def validate(self, extra_validators: Any = None) -> bool:
-        ok = super().validate(extra_validators)
-        if self.is_blank():
-            return ok
-        if not (self.funder.data or "").strip():
-            self.funder.errors = [*self.funder.errors, "Indiquez le financeur."]
-            ok = False
-        if self.amount.data is None and not self.amount.errors:
-            self.amount.errors = [*self.amount.errors, "Indiquez le montant."]
-            ok = False
-        return ok
 
-
-EXTRA_ROWS = 2
+# Rows of a strand's lists, each added or removed in the page (static/app.js), or without
+# JavaScript by a submit button that shows the form again with one row more or less.
+ROW_LISTS = {"posts": (DraftPostForm, "Ajouter un poste"), "cofinancing": (CofinancingForm, "Ajouter un cofinancement")}
 
 
 class StrandResourcesForm(SubForm):
-    posts = FieldList(FormField(PostForm), min_entries=1)
-    cofinancing = FieldList(FormField(CofinancingForm), min_entries=1)
+    posts = FieldList(FormField(DraftPostForm), label="Poste", min_entries=1)
+    cofinancing = FieldList(FormField(CofinancingForm), label="Cofinancement", min_entries=1)
     requested = FrenchDecimalField(
         "Montant FSE+ sollicité (€)", validators=[Optional()], minimum=Decimal(0),
         maximum=Decimal("99999999.99"),
@@ -459,11 +545,42 @@ class ResourcesForm(SectionForm):
             blank_post = {"label": "", "category": "staff", "annual_cost": None, "fte": None, "months": None}
             blank_cofi = {"funder": "", "amount": None, "status": "requested"}
             data[strand] = {
-                "posts": posts + [blank_post] * EXTRA_ROWS,
-                "cofinancing": cofinancing + [blank_cofi] * EXTRA_ROWS,
+                # An empty list starts with one row to fill; « Ajouter » gives more.
+                "posts": posts or [blank_post],
+                "cofinancing": cofinancing or [blank_cofi],
                 "requested": _to_decimal(raw.get("requested")),
             }
         return data
+
+    def row_list(self, name: str) -> FieldList | None:
+        """``reperage-posts`` → that FieldList, for the add and remove buttons."""
+        strand, _, rows = name.partition("-")
+        if strand not in STRANDS or rows not in ROW_LISTS:
+            return None
+        return getattr(getattr(self, strand).form, rows)
+
+    def add_row(self, name: str) -> str | None:
+        """One blank row more in the list ``name``; the new row's first field id."""
+        rows = self.row_list(name)
+        if rows is None:
+            return None
+        entry = rows.append_entry()
+        first = next(iter(entry.form))
+        first.render_kw = {**(first.render_kw or {}), "autofocus": True}  # where the person goes on typing
+        return first.id
+
+    def remove_row(self, name: str) -> str | None:
+        """Drop the row ``reperage-posts-2`` (its id) from the form shown again; the name
+        of its list (``reperage-posts``), or None when there is no such row."""
+        list_name = name.rpartition("-")[0]
+        rows = self.row_list(list_name)
+        if rows is None:
+            return None
+        kept = [entry for entry in rows.entries if entry.id != name]
+        if len(kept) == len(rows.entries):
+            return None
+        rows.entries = kept
+        return list_name
 
     def to_content(self) -> dict[str, Any]:
         content: dict[str, Any] = {}
@@ -472,7 +589,7 @@ class ResourcesForm(SectionForm):
             content[strand] = {
                 "posts": [
                     {
-                        "label": row.form.label.data.strip(),
+                        "label": (row.form.label.data or "").strip(),
                         "category": row.form.category.data,
                         "annual_cost": _decimal_text(row.form.annual_cost.data),
                         "fte": _decimal_text(row.form.fte.data),
@@ -483,7 +600,7 @@ class ResourcesForm(SectionForm):
                 ],
                 "cofinancing": [
                     {
-                        "funder": row.form.funder.data.strip(),
+                        "funder": (row.form.funder.data or "").strip(),
                         "amount": _decimal_text(row.form.amount.data),
                         "status": row.form.status.data,
                     }
@@ -521,9 +638,9 @@ class IndicatorsForm(SectionForm):
 
 
 class DeclarationForm(SectionForm):
-    signatory_name = StringField("Nom du signataire", validators=[DataRequired(REQUIRED), Length(max=200)])
+    signatory_name = StringField("Nom du signataire", validators=[Optional(), Needed(), Length(max=200)])
     signatory_quality = StringField(
-        "Qualité du signataire", validators=[DataRequired(REQUIRED), Length(max=200)],
+        "Qualité du signataire", validators=[Optional(), Needed(), Length(max=200)],
         description="Représentant légal ou personne mandatée (joindre la délibération ou le mandat).",
     )
     sworn = BooleanField(
@@ -533,11 +650,35 @@ class DeclarationForm(SectionForm):
 
 
 class UploadForm(BaseForm):
-    type_code = SelectField("Type de pièce", validators=[DataRequired(REQUIRED)])
+    """The pièces of a dossier, joined in one sending: one file input per type of pièce
+    (built by :func:`upload_form` for the types the applicant may join now)."""
 
-    def __init__(self, *args: Any, type_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+    #: ``(type code, field)`` of each file input, in the order of the call's list.
+    file_fields: list[tuple[str, Any]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.type_code.choices = choices(type_choices)
+        self.file_fields = [(code, self[f"file_{code}"]) for code in self.type_codes]
+
+    type_codes: tuple[str, ...] = ()
+
+    def chosen(self) -> list[tuple[str, Any, Any]]:
+        """``(type code, field, uploaded file)`` of every file chosen, in the page's order."""
+        found = []
+        for code, field in self.file_fields:
+            uploads = field.data if isinstance(field.data, list) else [field.data]
+            found += [(code, field, upload) for upload in uploads if upload is not None and upload.filename]
+        return found
+
+
+def upload_form(types: list[dict[str, str]], several: set[str]) -> type[UploadForm]:
+    """An :class:`UploadForm` with a file input for each of ``types``; the types of
+    ``several`` (optional pièces that hold several files) take several files at once."""
+    fields = {
+        f"file_{t['code']}": (MultipleFileField if t["code"] in several else FileField)(t["label"])
+        for t in types
+    }
+    return type("AttachmentsForm", (UploadForm,), {**fields, "type_codes": tuple(t["code"] for t in types)})
 
 
 class ConfirmForm(BaseForm):

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from ..extensions import db
 from ..models import Call, CommitteeSession, Dossier, QpvList, Role, User, utcnow
+from ..operations import messages
 from ..security import login_required_any, public
 from . import bp
 from .worklist import my_queue_counts, officer_work
@@ -50,7 +51,7 @@ def home() -> str:
         ).all()
         return render_template(
             "main/home_applicant.html", structure=user.structure, open_calls=open_calls, now=now,
-            dossiers=dossiers,
+            dossiers=dossiers, unread=messages.unread_counts_for_member(list(dossiers), user),
         )
     if user.role is Role.committee:
         sessions = db.session.scalars(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from .. import storage as storage_module
 from ..admissibility import FAIL, PASS, evaluate
-from ..dossier_sections import SECTIONS_BY_KEY, compute_financing
+from ..dossier_sections import SECTIONS_BY_KEY, compute_financing, missing_items
 from ..extensions import db
 from ..formatting import PARIS
 from ..models import (
@@ -216,6 +216,14 @@ def answer_complements(
     from .dossiers import _refresh_financing
 
     _refresh_financing(dossier)
+    # Sections save incomplete: what was reopened must be complete again before it is frozen.
+    reopened = set(request.sections) | ({"attachments"} if request.attachment_types else set())
+    if reopened & {"public", "resources"}:
+        reopened.add("resources")  # the plan's error findings are listed there
+    missing = missing_items(dossier)
+    blocking = [item for key in SECTIONS_BY_KEY if key in reopened for item in missing[key]]
+    if blocking:
+        raise DossierError("Les compléments ne peuvent pas encore être envoyés : " + " ".join(blocking))
     version, _receipt = freeze_version(dossier, actor, store=store, now=now, kind="complements")
     request.answered_at = now
     request.answered_version = version.number

@@ -94,26 +94,28 @@ def test_applicant_fills_submits_and_downloads_receipt(page, live_server, tmp_pa
     save(page)
 
     page.get_by_role("link", name="Gérer les pièces du dossier").click()
-    sample = tmp_path / "piece.pdf"
-    sample.write_bytes(SAMPLE_PDF)
-    options = page.locator("select[name='type_code'] option").all_inner_texts()
-    for label in options[:6]:
-        page.get_by_label("Type de pièce").select_option(label=label)
-        page.locator("input[name='file']").set_input_files(str(sample))
-        page.get_by_role("button", name="Joindre").click()
-        page.wait_for_load_state("domcontentloaded")
-        assert "jointe au dossier" in page.locator(".fr-alert").first.inner_text()
+    # Every required pièce in one sending, one file per input (issue 15, item 12).
+    inputs = page.locator("input[type=file]")
+    for index in range(6):
+        sample = tmp_path / f"piece-{index}.pdf"
+        sample.write_bytes(SAMPLE_PDF + b"%" + str(index).encode() + b"\n")
+        inputs.nth(index).set_input_files(str(sample))
+    page.get_by_role("button", name="Joindre les fichiers choisis").click()
+    page.wait_for_load_state("domcontentloaded")
+    assert "6 pièces jointes au dossier" in page.locator(".fr-alert").first.inner_text()
     # a renamed executable is refused with the reason, nothing lost
     fake = tmp_path / "virus.pdf"
     fake.write_bytes(b"MZ" + b"\x00" * 100)
-    page.locator("input[name='file']").set_input_files(str(fake))
-    page.get_by_role("button", name="Joindre").click()
-    assert "refusé" in page.locator(".fr-error-text").inner_text()
+    page.locator("input[name='file_autre']").set_input_files(str(fake))
+    page.get_by_role("button", name="Joindre les fichiers choisis").click()
+    assert "refusé" in page.locator("#file_autre-messages").inner_text()
 
     page.get_by_role("link", name="Retour au dossier").click()
     assert "8 sections complètes sur 8" in page.locator("main").inner_text()
     page.get_by_role("link", name="Vérifier et déposer").click()
     page.get_by_role("button", name="Déposer définitivement le dossier").click()
+    dialog = page.get_by_role("dialog", name="Déposer définitivement le dossier ?")
+    dialog.get_by_role("button", name="Déposer le dossier").click()
     page.wait_for_load_state("domcontentloaded")
     message = page.locator(".fr-alert--success").inner_text()
     reference = re.search(r"AAP-QPV-DEMO-\d{4}", message).group(0)
@@ -121,7 +123,7 @@ def test_applicant_fills_submits_and_downloads_receipt(page, live_server, tmp_pa
     digest = page.locator("code.hash").first.inner_text()
 
     with page.expect_download() as download_info:
-        page.get_by_role("link", name=re.compile("Télécharger \\(PDF\\)")).click()
+        page.get_by_role("link", name="Accusé de réception (PDF) de la version 1").click()
     receipt = tmp_path / "receipt.pdf"
     download_info.value.save_as(receipt)
     text = subprocess.run(["pdftotext", "-layout", str(receipt), "-"], capture_output=True, text=True, check=True).stdout

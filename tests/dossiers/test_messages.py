@@ -184,6 +184,29 @@ def test_messages_link_shows_the_unread_count(app, db, users, submitted, store):
         assert render_template("dossiers/_messages_link.html", dossier=dossier).strip() == ""
 
 
+def test_applicant_reaches_messages_from_home_and_dossier_page_with_unread_count(
+    app, client, db, login_as, users, submitted, make_dossier, store
+):
+    """Issue 15, item 8: the applicant had no link to Messages but the e-mail's."""
+    draft = make_dossier(users["applicant"], sections=("project",), attachments=False)
+    with app.test_request_context():
+        officer = db.session.get(User, users["officer"].id)
+        for text in ("Premier", "Second"):
+            ops.post_message(db.session.get(Dossier, submitted.id), officer, text, store=store, max_bytes=1024)
+        db.session.commit()
+    login_as(users["applicant"])
+    link = f'href="/dossiers/{submitted.id}/messages"'
+    home = client.get("/").get_data(as_text=True)
+    assert link in home and "Messages (2 non lus)" in home
+    assert f'href="/dossiers/{draft.id}/messages"' not in home  # a draft has no messages
+    page = client.get(f"/porteur/dossiers/{submitted.id}").get_data(as_text=True)
+    assert link in page and "Messages (2 non lus)" in page
+    assert client.get(thread(submitted.id)).status_code == 200  # reading marks them read
+    assert "Messages (0 non lu)" in client.get("/").get_data(as_text=True)
+    assert "Messages (0 non lu)" in client.get(f"/porteur/dossiers/{submitted.id}").get_data(as_text=True)
+    assert "/messages" not in client.get(f"/porteur/dossiers/{draft.id}").get_data(as_text=True)
+
+
 # Attachments ---------------------------------------------------------------------------------
 
 

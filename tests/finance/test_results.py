@@ -203,12 +203,55 @@ def test_finding_messages() -> None:
         "Repérage : les autres cofinancements (60 000,00 €) dépassent le renforcé "
         "(56 000,00 €) ; l'opération serait surfinancée de 4 000,00 € (autofinancement "
         "négatif).",
+        # The 0,00 € retained comes from the over-financing, named once, not from the maximum.
         "Repérage : le FSE+ demandé (200 000,00 €) dépasse le maximum de 60 % de la base "
-        "subventionnable (110 400,00 €) ; le FSE+ retenu est ramené à 0,00 €.",
+        "subventionnable (110 400,00 €) ; aucun FSE+ n'est retenu, le volet étant surfinancé.",
     ]
     assert result.has_errors
     assert [f.code for f in result.warnings] == ["REQUEST_ABOVE_MAX"]
     assert len(result.errors) == 3
+
+
+@pytest.mark.parametrize(
+    ("other", "retained", "message"),
+    [
+        # 10 young people (base socle 6 400,00 €), one post of 20 000,00 € for 12 months:
+        # renforcé 28 000,00 €, base 34 400,00 €, maximum 20 640,00 €; 25 000,00 € asked.
+        ("0.00", "20640.00", "le FSE+ retenu est ramené à 20 640,00 €."),
+        ("10000.00", "18000.00", "le FSE+ retenu est limité à 18 000,00 €, ce que les autres "
+                                 "cofinancements (10 000,00 €) laissent du renforcé (28 000,00 €)."),
+        ("28000.00", "0.00", "aucun FSE+ n'est retenu : les autres cofinancements (28 000,00 €) "
+                             "couvrent déjà tout le renforcé (28 000,00 €)."),
+        ("30000.00", "0.00", "aucun FSE+ n'est retenu, le volet étant surfinancé."),
+    ],
+)
+def test_a_request_above_the_maximum_names_the_cap_that_binds(other: str, retained: str, message: str) -> None:
+    result = run(StrandInput(10, (Post("Chargé", "20000.00", "1", 12),), other, requested="25000.00"))
+    assert result.strands["reperage"].fse == Decimal(retained)
+    [finding] = [f for f in result.findings if f.code == "REQUEST_ABOVE_MAX"]
+    assert plain(finding.message) == (
+        "Repérage : le FSE+ demandé (25 000,00 €) dépasse le maximum de 60 % de la base "
+        "subventionnable (20 640,00 €) ; " + message
+    )
+    assert "Repérage : Repérage" not in plain(finding.message)
+
+
+def test_an_over_financed_strand_is_not_added_to_the_other_autofinancement() -> None:
+    # Repérage: autofinancement 7 360,00 €; sortie vers l'emploi: over-financed by 2 000,00 €.
+    result = run(StrandInput(10, (Post("Chargé", "20000.00", "1", 12),)),
+                 StrandInput(10, (Post("Chargée", "20000.00", "1", 12),), "30000.00"))
+    assert result.strands["reperage"].self_financing == Decimal("7360.00")
+    assert result.strands["sortie_emploi"].self_financing == Decimal("-2000.00")
+    assert result.totals.self_financing == Decimal("5360.00")  # the contract's sum is kept
+    assert result.self_total_shown is False
+    assert plain(result.total_explanations[-1]) == (
+        "Total autofinancement : non additionné, l'excédent d'un volet surfinancé ne couvre pas "
+        "l'autofinancement de l'autre (repérage 7 360,00 € ; sortie vers l'emploi -2 000,00 €, "
+        "surfinancé)"
+    )
+    assert len(result.explanations) == 24
+    # Same signs (or a zero) add up as before.
+    assert run(StrandInput(10, (Post("Chargé", "20000.00", "1", 12),), "30000.00")).self_total_shown
 
 
 def test_empty_strands_give_zero_and_no_finding() -> None:

@@ -149,7 +149,7 @@ def test_complements_round_trip(client, app, login_as, users, db, submitted, smt
         "summary": "Calendrier : maraudes dès janvier.", "start_date": "2027-01-01", "end_date": "2028-12-31"})
     assert response.status_code == 302
     attachments_page = client.get(f"{mine}/pieces").get_data(as_text=True)
-    assert '<option value="rib">' in attachments_page and '<option value="statuts">' not in attachments_page
+    assert 'id="file_rib"' in attachments_page and 'id="file_statuts"' not in attachments_page
     sent = client.post(f"{mine}/complements", csrf_from=mine)
     assert sent.status_code == 302
     db.session.remove()

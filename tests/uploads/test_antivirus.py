@@ -76,7 +76,7 @@ def scanning(app, clamd_socket, monkeypatch):  # type: ignore[no-untyped-def]
 def upload(client, dossier_id: int, name: str, data: bytes, type_code: str = "statuts"):  # type: ignore[no-untyped-def]
     return client.post(
         f"/porteur/dossiers/{dossier_id}/pieces",
-        data={"type_code": type_code, "file": (BytesIO(data), name)},
+        data={f"file_{type_code}": (BytesIO(data), name)},
         content_type="multipart/form-data",
     )
 

@@ -50,6 +50,8 @@ ROUTES = [
     ("applicant.withdraw_dossier", "GET", "/porteur/dossiers/{id}/retirer", "draft", "applicant"),
     ("applicant.withdraw_dossier", "POST", "/porteur/dossiers/{id}/retirer", "draft", "applicant"),
     ("applicant.answer_complements", "POST", "/porteur/dossiers/{id}/complements", "complements", "applicant"),
+    ("applicant.download_summary", "GET", "/porteur/dossiers/{id}/recapitulatif.pdf", "draft", "applicant"),
+    ("applicant.download_summary", "GET", "/porteur/dossiers/{id}/recapitulatif.pdf", "submitted", "applicant"),
     ("dossiers.download_attachment", "GET", "/dossiers/{id}/pieces/{att}", "draft", "shared_draft"),
     ("dossiers.preview_attachment", "GET", "/dossiers/{id}/pieces/{att}/apercu", "draft", "shared_draft"),
     ("dossiers.download_attachment", "GET", "/dossiers/{id}/pieces/{att}", "submitted", "shared"),
