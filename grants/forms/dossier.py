@@ -344,6 +344,14 @@ class ProjectForm(SectionForm):
                 "Une opération achevée avant l'appel ne peut pas être retenue : la fin doit être postérieure "
                 f"au {opening:%d/%m/%Y}, date d'ouverture de l'appel."
             )
+        # A bound, not the period rule (12 to 36 months, judged at submission): no operation the
+        # call can take ends later than 36 months after the latest start it allows.
+        last_end = _add_months(latest, 36)
+        if end is not None and self.call is not None and end > last_end:
+            raise ValidationError(
+                f"L'opération dure de 12 à 36 mois et commence au plus tard le {latest:%d/%m/%Y} : elle "
+                f"s'achève au plus tard le {last_end:%d/%m/%Y}."
+            )
 
     @staticmethod
     def period_problem(start: date | None, end: date | None) -> str | None:

@@ -327,7 +327,7 @@ def test_submission_page_shows_the_dossier_confirms_and_gives_the_summary(page, 
     dialog.get_by_role("button", name="Déposer le dossier").click()
     page.wait_for_load_state("load")
     expect(page.locator(".fr-alert--success")).to_contain_text("Votre dossier est déposé sous la référence")
-    reference = re.search(r"AAP-QPV-DEMO-\d{4}-\d{4}", page.locator(".fr-alert--success").inner_text()).group(0)
+    reference = re.search(r"AAP-QPV-DEMO-\d{4}", page.locator(".fr-alert--success").inner_text()).group(0)
 
     with page.expect_download() as info:
         page.get_by_role("link", name="Récapitulatif (PDF) de la version 1").click()

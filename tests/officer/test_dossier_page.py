@@ -52,7 +52,7 @@ def test_an_empty_complements_request_opens_the_admissibility_tab_with_its_summa
     assert selected_tab(page) == "recevabilite"
     summary = summary_in_panel(page, "recevabilite")
     assert "Le formulaire contient 3 erreurs" in summary  # every error at once
-    assert '<a href="#sections">Sections à compléter : Choisissez au moins une section' in summary
+    assert '<a href="#sections-0">Sections à compléter : Choisissez au moins une section' in summary  # first box
     assert '<a href="#message">Message au porteur : Ce champ est obligatoire.</a>' in summary
     assert '<a href="#due_date">Échéance : Ce champ est obligatoire.</a>' in summary
     assert db.session.get(Dossier, submitted.id).state is DossierState.submitted
@@ -66,7 +66,7 @@ def test_a_refused_complements_request_says_why_next_to_the_field(client, login_
     page = response.get_data(as_text=True)
     assert response.status_code == 422 and selected_tab(page) == "recevabilite"
     summary = summary_in_panel(page, "recevabilite")
-    assert '<a href="#sections">Sections à compléter : Choisissez au moins une section' in summary
+    assert '<a href="#sections-0">Sections à compléter : Choisissez au moins une section' in summary  # first box
     assert 'id="sections-messages"' in page  # the message inside the sections' fieldset
     assert "Précisez le calendrier." in page  # the input is kept
 
@@ -89,7 +89,7 @@ def test_a_checklist_error_opens_its_tab_and_names_the_criterion_by_its_label(cl
     declared = client.post(f"{base}/recevabilite", data=checklist_data(submitted, value_tax_social="")
                            | {"decision": "admissible"}, csrf_from=base).get_data(as_text=True)
     assert "non renseignés : « Régularité fiscale et sociale »" in summary_in_panel(declared, "recevabilite")
-    assert 'href="#value_tax_social"' in declared and 'id="value_tax_social"' in declared
+    assert 'href="#value_tax_social-0"' in declared and 'id="value_tax_social-0"' in declared  # its first button
     no_motive = client.post(f"{base}/recevabilite", data=checklist_data(
         submitted, value_tax_social="fail", comment_tax_social="Attestation périmée") | {"decision": "inadmissible"},
         csrf_from=base).get_data(as_text=True)

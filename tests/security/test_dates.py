@@ -135,13 +135,25 @@ def test_a_calls_calendar_is_bounded(client, login_admin, make_qpv_list, opens, 
 
 
 @pytest.fixture
-def stored_before_the_fix(monkeypatch):  # type: ignore[no-untyped-def]
-    """Dossiers built by the factories carry a period typed before the bounds existed."""
+def stored_before_the_fix(monkeypatch, db):  # type: ignore[no-untyped-def]
+    """Dossiers built by the factories carry a period typed before the bounds existed: drafts
+    from their content; ``submitted(dossier)`` writes it into the stored versions too (a dossier
+    submitted before the period was checked at submission)."""
+    chosen: dict[str, str] = {}
 
     def period(start: str, end: str) -> None:
-        monkeypatch.setitem(conftest.COMPLETE_CONTENT, "project",
-                            {**conftest.COMPLETE_CONTENT["project"], "start_date": start, "end_date": end})
+        chosen.update(start_date=start, end_date=end)
+        monkeypatch.setitem(conftest.COMPLETE_CONTENT, "project", {**conftest.COMPLETE_CONTENT["project"], **chosen})
 
+    def submitted(dossier: Dossier) -> None:
+        for version in dossier.versions:
+            content = dict(version.snapshot["content"])
+            content["project"] = {**content["project"], **chosen}
+            version.snapshot = {**version.snapshot, "content": content}
+        dossier.content = {**dossier.content, "project": {**dossier.content["project"], **chosen}}
+        db.session.commit()
+
+    period.submitted = submitted  # type: ignore[attr-defined]
     return period
 
 
@@ -150,8 +162,9 @@ def stored_before_the_fix(monkeypatch):  # type: ignore[no-untyped-def]
 def test_a_dossier_stored_with_any_period_gets_its_fiche_and_is_decided(
     app, client, db, login_as, users, instructed, store, stored_before_the_fix, period  # noqa: F811
 ):
-    stored_before_the_fix(*period)
     dossier = instructed()
+    stored_before_the_fix(*period)
+    stored_before_the_fix.submitted(dossier)
     login_as(users["officer"])
     for page in (f"/instruction/dossiers/{dossier.id}", f"/instruction/dossiers/{dossier.id}/versions/1"):
         assert client.get(page).status_code == 200, page

@@ -226,7 +226,8 @@ def test_a_row_error_is_next_to_its_cell_and_keeps_every_row(client, login_admin
     login_admin()
     data = call_form() | {"required_attachments-2-code": "statuts", "required_attachments-2-label": "Encore"}
     page = client.post("/admin/appels/nouveau", data=data).get_data(as_text=True)
-    assert '<a href="#required_attachments-2-code">Code : Le code « statuts » figure déjà plus haut.</a>' in page
+    assert ('<a href="#required_attachments-2-code">Pièces obligatoires 3, Code : Le code « statuts » figure déjà '
+            'plus haut.</a>') in page
     assert re.search(r'<input[^>]*aria-invalid="true"[^>]*id="required_attachments-2-code"', page)
     assert 'value="Encore"' in page and 'value="RIB"' in page
     assert db.session.scalar(select(Call).where(Call.code == "AAP-QPV-2027")) is None

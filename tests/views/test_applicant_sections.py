@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -180,7 +180,7 @@ def test_complements_cannot_be_sent_while_a_reopened_section_is_incomplete(app, 
     with app.test_request_context():
         review_ops.request_complements(
             db.session.get(Dossier, dossier.id), sections=["project"], attachment_types=[], message="Précisez.",
-            due_date=date(2099, 1, 1), actor=db.session.get(User, users["officer"].id),
+            due_date=date.today() + timedelta(days=30), actor=db.session.get(User, users["officer"].id),
         )
         db.session.commit()
         current = db.session.get(Dossier, dossier.id)
@@ -326,7 +326,7 @@ def test_complement_request_text_keeps_its_line_breaks(app, client, db, login_as
     with app.test_request_context():
         review_ops.request_complements(
             db.session.get(Dossier, dossier.id), sections=["project"], attachment_types=[], message=text,
-            due_date=date(2099, 1, 1), actor=db.session.get(User, users["officer"].id),
+            due_date=date.today() + timedelta(days=30), actor=db.session.get(User, users["officer"].id),
         )
         db.session.commit()
     login_as(users["applicant"])
